@@ -18,3 +18,13 @@ const (
 	Seller AccountType = "seller"
 	Vendor AccountType = "vendor"
 )
+
+// Valid reports whether r is one of the three SP-API regions. Region values come back from
+// DynamoDB and query strings, so callers check them before trusting them as a key.
+func (r Region) Valid() bool {
+	switch r {
+	case RegionNA, RegionEU, RegionFE:
+		return true
+	}
+	return false
+}

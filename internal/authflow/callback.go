@@ -1,0 +1,126 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/sellerauth/sellerauth/internal/lwa"
+)
+
+// CodeExchanger trades an spapi_oauth_code for tokens at Login with Amazon. *lwa.Client is one.
+type CodeExchanger interface {
+	ExchangeCode(ctx context.Context, code, redirectURI string) (lwa.Token, error)
+}
+
+// CallbackRequest is what Amazon's redirect brought, plus the browser's state cookie.
+type CallbackRequest struct {
+	State            string
+	Cookie           string // "" when the browser sent none
+	SellingPartnerID string
+	Code             string
+	MWSAuthToken     string // hybrid apps only
+}
+
+// Completed describes a stored authorization, safe to show and to log.
+type Completed struct {
+	SellingPartnerID string
+	Region           string
+	AccountType      string
+}
+
+var (
+	// Amazon's merchant and vendor group IDs are short ASCII identifiers; anything else is refused
+	// before it reaches storage or a page.
+	sellingPartnerIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// Codes and MWS tokens are opaque; bound their alphabet and size so junk never reaches LWA.
+	opaquePattern = regexp.MustCompile(`^[A-Za-z0-9._~+/=|-]{1,512}$`)
+)
+
+// Callback completes an authorization at our redirect URI: the state must match the browser's
+// cookie, be live and unused; it is consumed in one atomic call before the code is exchanged, so
+// a replayed or double-submitted callback can never exchange twice.
+func (s *Service) Callback(ctx context.Context, r CallbackRequest) (Completed, error) {
+	if err := r.validate(); err != nil {
+		return Completed{}, err
+	}
+	if r.Cookie == "" {
+		return Completed{}, ErrMissingCookie
+	}
+	if !sameState(r.State, r.Cookie) {
+		return Completed{}, ErrStateMismatch
+	}
+	now := s.Now()
+	pending, err := s.States.Consume(ctx, StateKey(r.State), now)
+	switch {
+	case errors.Is(err, ErrStateNotFound), errors.Is(err, ErrStateExpired):
+		return Completed{}, err
+	case err != nil:
+		return Completed{}, fmt.Errorf("%w: consume state: %w", ErrStorage, err)
+	}
+
+	tok, err := s.Exchanger.ExchangeCode(ctx, r.Code, s.Consent.RedirectURI)
+	if err != nil {
+		return Completed{}, classifyLWA(err)
+	}
+
+	a := Authorization{
+		SellingPartnerID:     r.SellingPartnerID,
+		Region:               pending.Region,
+		AccountType:          pending.AccountType,
+		RefreshToken:         tok.RefreshToken,
+		AccessToken:          tok.AccessToken,
+		AccessTokenExpiresAt: now.Add(tok.ExpiresIn),
+		AuthorizedAt:         now,
+		MWSAuthToken:         r.MWSAuthToken,
+	}
+	switch err := s.Tokens.SaveAuthorization(ctx, a); {
+	case errors.Is(err, ErrNewerAuthorization):
+		// Another callback for this seller and region finished after ours began: what is stored is
+		// newer and valid, so the seller is authorized all the same.
+	case err != nil:
+		return Completed{}, fmt.Errorf("%w: save tokens: %w", ErrStorage, err)
+	}
+	return Completed{
+		SellingPartnerID: r.SellingPartnerID,
+		Region:           string(pending.Region),
+		AccountType:      string(pending.AccountType),
+	}, nil
+}
+
+func (r CallbackRequest) validate() error {
+	switch {
+	case r.State == "":
+		return missing("state")
+	case !wellFormedState(r.State):
+		return malformed("state")
+	case r.SellingPartnerID == "":
+		return missing("selling_partner_id")
+	case !sellingPartnerIDPattern.MatchString(r.SellingPartnerID):
+		return malformed("selling_partner_id")
+	case r.Code == "":
+		return missing("spapi_oauth_code")
+	case !opaquePattern.MatchString(r.Code):
+		return malformed("spapi_oauth_code")
+	case r.MWSAuthToken != "" && !opaquePattern.MatchString(r.MWSAuthToken):
+		return malformed("mws_auth_token")
+	}
+	return nil
+}
+
+// classifyLWA turns a token endpoint failure into the flow's errors, keeping the cause for logs.
+func classifyLWA(err error) error {
+	switch {
+	case lwa.IsInvalidGrant(err):
+		return fmt.Errorf("%w: %w", ErrCodeRejected, err)
+	case lwa.IsInvalidClient(err):
+		return fmt.Errorf("%w: %w", ErrAppCredentials, err)
+	case errors.Is(err, lwa.ErrUnavailable):
+		return fmt.Errorf("%w: %w", ErrAmazonUnavailable, err)
+	default:
+		// Other protocol errors (invalid_request, unauthorized_client...) mean our request or the
+		// app's setup is wrong: the seller cannot fix it, the operator must.
+		return fmt.Errorf("%w: exchange code: %w", ErrAppCredentials, err)
+	}
+}

@@ -1,0 +1,37 @@
+package authflow
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors a request can end with. The HTTP layer maps each to a status and a page; none of them
+// carries a token, code, state or secret.
+var (
+	// Bad or unusable input (4xx).
+	ErrUnknownMarketplace = errors.New("unknown marketplace")
+	ErrNoVendorCentral    = errors.New("marketplace has no Vendor Central")
+	ErrBadAccountType     = errors.New("unknown account type")
+	ErrMissingCookie      = errors.New("state cookie missing: not the browser that started")
+	ErrStateMismatch      = errors.New("state does not match this browser's cookie")
+	ErrUntrustedCallback  = errors.New("amazon_callback_uri is not an Amazon origin")
+	ErrCodeRejected       = errors.New("authorization code rejected by Login with Amazon")
+
+	// Failures of what we depend on (5xx).
+	ErrStorage           = errors.New("storage unavailable")
+	ErrAmazonUnavailable = errors.New("Login with Amazon unavailable")
+	ErrAppCredentials    = errors.New("app credentials rejected by Login with Amazon")
+)
+
+// InputError is a missing or malformed request parameter. Its message names the parameter,
+// never its value.
+type InputError struct {
+	Param  string
+	Reason string
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("parameter %s: %s", e.Param, e.Reason) }
+
+func missing(param string) error { return &InputError{Param: param, Reason: "missing"} }
+
+func malformed(param string) error { return &InputError{Param: param, Reason: "malformed"} }

@@ -1,0 +1,154 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+)
+
+// LoginRequest is Amazon's call of our log-in URI, plus the browser's state cookie.
+type LoginRequest struct {
+	CallbackURI      string // amazon_callback_uri
+	AmazonState      string // amazon_state
+	SellingPartnerID string // optional
+	Version          string // "beta" in a test flow
+	Cookie           string // "" when the browser sent none (Appstore-initiated flow)
+}
+
+// LoginResult says where to send the browser; New is set when a new state was issued, whose
+// value must replace the browser's cookie.
+type LoginResult struct {
+	RedirectURL string
+	New         *Issued
+}
+
+// Login handles Amazon's log-in URI step. In the website flow the browser carries the cookie of a
+// live state and we send that state on; in the Appstore-initiated flow (or after the cookie
+// expired) we issue a new one. The seller may have consented in another region than the one they
+// clicked: Amazon's callback host is the truth, so a state of another region is replaced.
+func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error) {
+	if err := r.validate(); err != nil {
+		return LoginResult{}, err
+	}
+	now := s.Now()
+
+	var (
+		pending PendingState
+		live    bool
+	)
+	if r.Cookie != "" && wellFormedState(r.Cookie) {
+		p, err := s.States.Get(ctx, StateKey(r.Cookie), now)
+		switch {
+		case err == nil:
+			pending, live = p, true
+		case errors.Is(err, ErrStateNotFound):
+		default:
+			return LoginResult{}, fmt.Errorf("%w: get state: %w", ErrStorage, err)
+		}
+	}
+
+	base, err := s.baseOrigin(pending, live)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	callback, err := amazon.ResolveCallbackURI(r.CallbackURI, base, s.Consent.OriginOverride)
+	switch {
+	case errors.Is(err, amazon.ErrUntrustedCallback):
+		return LoginResult{}, fmt.Errorf("%w: %w", ErrUntrustedCallback, err)
+	case err != nil:
+		return LoginResult{}, fmt.Errorf("resolve amazon_callback_uri: %w", err)
+	}
+
+	region, accountType := s.regionOf(callback, pending, live)
+	var res LoginResult
+	state := r.Cookie
+	if !live || pending.Region != region || pending.AccountType != accountType {
+		flow := FlowAppstore
+		marketplace := ""
+		if live {
+			flow, marketplace = pending.Flow, pending.Marketplace
+		}
+		issued, err := s.issue(ctx, marketplace, region, accountType, flow)
+		if err != nil {
+			return LoginResult{}, err
+		}
+		state, res.New = issued.State, &issued
+	}
+
+	q := callback.Query()
+	q.Set("amazon_state", r.AmazonState)
+	q.Set("state", state)
+	if s.Consent.RedirectURI != "" {
+		q.Set("redirect_uri", s.Consent.RedirectURI)
+	}
+	if s.Consent.Draft || r.Version == "beta" {
+		q.Set("version", "beta")
+	}
+	callback.RawQuery = q.Encode()
+	res.RedirectURL = callback.String()
+	return res, nil
+}
+
+// baseOrigin is what a relative amazon_callback_uri is resolved against: the origin the seller
+// was sent to, or for an Appstore-initiated flow the default marketplace's Seller Central.
+func (s *Service) baseOrigin(p PendingState, live bool) (string, error) {
+	if s.Consent.OriginOverride != "" {
+		return s.Consent.OriginOverride, nil
+	}
+	m, t := s.DefaultMarketplace, amazon.Seller
+	if live {
+		if pm, ok := amazon.LookupMarketplace(p.Marketplace); ok {
+			m = pm
+		}
+		t = p.AccountType
+	}
+	origin, err := m.Origin(t)
+	if err != nil {
+		return m.SellerCentral, nil
+	}
+	return origin, nil
+}
+
+// regionOf takes region and account type from the Seller/Vendor Central host Amazon sent us to.
+// Behind the sandbox's single origin the host says nothing, so the state's (or the default) holds.
+func (s *Service) regionOf(callback *url.URL, p PendingState, live bool) (amazon.Region, amazon.AccountType) {
+	if region, t, ok := amazon.LookupOrigin(callback.Scheme + "://" + callback.Host); ok {
+		return region, t
+	}
+	if live {
+		return p.Region, p.AccountType
+	}
+	return s.DefaultMarketplace.Region, amazon.Seller
+}
+
+func (r LoginRequest) validate() error {
+	switch {
+	case r.CallbackURI == "":
+		return missing("amazon_callback_uri")
+	case len(r.CallbackURI) > 2048:
+		return malformed("amazon_callback_uri")
+	case r.AmazonState == "":
+		return missing("amazon_state")
+	case len(r.AmazonState) > 2048 || !printableASCII(r.AmazonState):
+		return malformed("amazon_state")
+	case r.SellingPartnerID != "" && !sellingPartnerIDPattern.MatchString(r.SellingPartnerID):
+		return malformed("selling_partner_id")
+	case r.Version != "" && r.Version != "beta":
+		return malformed("version")
+	}
+	return nil
+}
+
+// printableASCII reports whether s has only visible ASCII: Amazon's opaque amazon_state is sent
+// back untouched, so we accept any such value but nothing that could split a header or a URL.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
