@@ -116,6 +116,8 @@ func classifyLWA(err error) error {
 		return fmt.Errorf("%w: %w", ErrCodeRejected, err)
 	case lwa.IsInvalidClient(err):
 		return fmt.Errorf("%w: %w", ErrAppCredentials, err)
+	case errors.Is(err, lwa.ErrNoCredentials):
+		return fmt.Errorf("%w: %w", ErrCredentialsUnavailable, err)
 	case errors.Is(err, lwa.ErrUnavailable):
 		return fmt.Errorf("%w: %w", ErrAmazonUnavailable, err)
 	default:

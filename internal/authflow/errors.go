@@ -21,6 +21,9 @@ var (
 	ErrStorage           = errors.New("storage unavailable")
 	ErrAmazonUnavailable = errors.New("Login with Amazon unavailable")
 	ErrAppCredentials    = errors.New("app credentials rejected by Login with Amazon")
+	// ErrCredentialsUnavailable: the secret could not be read (Secrets Manager down, or the
+	// operator has not filled it yet).
+	ErrCredentialsUnavailable = errors.New("app credentials unavailable")
 )
 
 // InputError is a missing or malformed request parameter. Its message names the parameter,

@@ -1,0 +1,10 @@
+// Package sandbox is a stand-in for Amazon's side of SP-API authorization: today the Login with
+// Amazon (LWA) token endpoint, later also the Seller Central consent pages. It follows the facts
+// in AMAZON.md (form-encoded POST, client credentials in the body or as HTTP Basic auth, codes
+// that work once for five minutes, "Atza|"/"Atzr|" tokens, RFC 6749 error answers, secret
+// rotation with an overlap, revocation by the seller) and can inject the failures integrators
+// see from the real endpoint (429, 5xx, slow answers, dropped connections).
+//
+// It is for tests and local development only: state lives in memory, and nothing it issues is
+// accepted by Amazon. It never logs, so tokens cannot leak through it.
+package sandbox
