@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/httpapi"
+	"github.com/sellerauth/sellerauth/internal/lwa"
+)
+
+// Runtime is what a function's main hands over: its environment, the AWS configuration and the
+// logger. Tests and the local stack also set the clock and the HTTP client for Login with Amazon.
+type Runtime struct {
+	Getenv Getenv
+	AWS    aws.Config
+	Log    *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// LWAHTTPClient defaults to lwa.New's client (with a timeout and keep-alive).
+	LWAHTTPClient *http.Client
+}
+
+func (r Runtime) now() func() time.Time {
+	if r.Now != nil {
+		return r.Now
+	}
+	return time.Now
+}
+
+// NewAuthorize wires the authorize function (GET / and GET /authorize).
+func NewAuthorize(r Runtime) (*httpapi.Handler, error) { return newFlowHandler(r) }
+
+// NewLogin wires the login function (GET /login).
+func NewLogin(r Runtime) (*httpapi.Handler, error) { return newFlowHandler(r) }
+
+func newFlowHandler(r Runtime) (*httpapi.Handler, error) {
+	c, err := loadFlowConfig(r.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	db := dynamodb.NewFromConfig(r.AWS)
+	svc := &authflow.Service{
+		Consent:            c.Consent,
+		DefaultMarketplace: c.DefaultMarketplace,
+		StateTTL:           c.StateTTL,
+		Now:                r.now(),
+		Random:             rand.Reader,
+		States:             &dynamo.StateStore{Client: db, Table: c.StateTable},
+	}
+	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.now()}, nil
+}
+
+// NewCallback wires the callback function (GET /callback).
+func NewCallback(r Runtime) (*httpapi.Handler, error) {
+	c, err := loadCallbackConfig(r.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	db := dynamodb.NewFromConfig(r.AWS)
+	creds := credentials.New(secretsmanager.NewFromConfig(r.AWS), c.LWA.SecretID)
+	client := lwa.New(c.LWA.TokenURL, creds)
+	if r.LWAHTTPClient != nil {
+		client.HTTPClient = r.LWAHTTPClient
+	}
+	svc := &authflow.Service{
+		Consent:   amazon.Consent{RedirectURI: c.RedirectURI},
+		Now:       r.now(),
+		Random:    rand.Reader,
+		States:    &dynamo.StateStore{Client: db, Table: c.StateTable},
+		Tokens:    &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.now()},
+		Exchanger: client,
+	}
+	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.now(), SuccessURL: c.SuccessURL}, nil
+}
+
+// LoadAWSConfig reads the standard AWS settings of the environment (region, credentials,
+// AWS_ENDPOINT_URL and friends) without calling the network.
+func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}

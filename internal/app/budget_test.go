@@ -1,0 +1,133 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sellerauth/sellerauth/internal/app"
+)
+
+// TestCallBudgetNoNetworkDuringInit builds every function exactly as its main does, with every
+// endpoint pointing at a listener that counts connections: init must not open one.
+func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	endpoint := "http://" + ln.Addr().String()
+	env := map[string]string{
+		"AWS_ENDPOINT_URL":          endpoint,
+		"AWS_REGION":                "us-east-1",
+		"AWS_ACCESS_KEY_ID":         "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":     "example",
+		"AWS_SESSION_TOKEN":         "example",
+		"APPLICATION_ID":            applicationID,
+		"STATE_TABLE_NAME":          "state",
+		"TOKEN_TABLE_NAME":          "token",
+		"LWA_CREDENTIALS_SECRET_ID": "secret",
+		"LWA_TOKEN_URL":             endpoint + "/auth/o2/token",
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := app.LoadAWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: slog.Default()}
+	for name, build := range map[string]func(app.Runtime) (any, error){
+		"authorize": func(r app.Runtime) (any, error) { return app.NewAuthorize(r) },
+		"login":     func(r app.Runtime) (any, error) { return app.NewLogin(r) },
+		"callback":  func(r app.Runtime) (any, error) { return app.NewCallback(r) },
+	} {
+		if _, err := build(r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("init opened %d network connections, want 0", n)
+	}
+	t.Logf("network connections during init of authorize, login, callback: %d", conns.Load())
+}
+
+// TestCallBudgetPerRequest counts the AWS and LWA calls each request makes, cold and warm.
+func TestCallBudgetPerRequest(t *testing.T) {
+	s := newStack(t)
+	type budget struct {
+		route    string
+		aws      map[string]int
+		lwaCalls int
+	}
+	measure := func(run func()) (map[string]int, int) {
+		s.calls.Reset()
+		before := s.amazon.Stats().TokenRequests
+		run()
+		return s.calls.Counts(), s.amazon.Stats().TokenRequests - before
+	}
+	var got []budget
+	check := func(route string, aws map[string]int, lwaCalls int, wantAWS map[string]int, wantLWA int) {
+		t.Helper()
+		got = append(got, budget{route, aws, lwaCalls})
+		if !maps.Equal(aws, wantAWS) || lwaCalls != wantLWA {
+			t.Errorf("%s: AWS calls %v and %d LWA calls, want %v and %d", route, aws, lwaCalls, wantAWS, wantLWA)
+		}
+	}
+
+	var state string
+	a, l := measure(func() { state, _ = s.startWebsite("") })
+	check("GET /authorize", a, l, map[string]int{"DynamoDB.PutItem": 1}, 0)
+
+	a, l = measure(func() {
+		q := "amazon_callback_uri=%2Fapps%2Fauthorize%2Fconfirm%2Fx&amazon_state=s"
+		if res := invoke(t, s.login, event(t, "login", q, stateCookie(state))); res.StatusCode != http.StatusFound {
+			t.Fatalf("login %d", res.StatusCode)
+		}
+	})
+	check("GET /login (website flow)", a, l, map[string]int{"DynamoDB.GetItem": 1}, 0)
+
+	code := s.consent()
+	a, l = measure(func() {
+		if res := s.callbackWith(state, code, stateCookie(state)); res.StatusCode != http.StatusOK {
+			t.Fatalf("callback %d", res.StatusCode)
+		}
+	})
+	check("GET /callback (cold)", a, l, map[string]int{"DynamoDB.DeleteItem": 1, "DynamoDB.UpdateItem": 1, "SecretsManager.GetSecretValue": 1}, 1)
+
+	state, _ = s.startWebsite("")
+	code = s.consent()
+	a, l = measure(func() {
+		if res := s.callbackWith(state, code, stateCookie(state)); res.StatusCode != http.StatusOK {
+			t.Fatalf("callback %d", res.StatusCode)
+		}
+	})
+	check("GET /callback (warm)", a, l, map[string]int{"DynamoDB.DeleteItem": 1, "DynamoDB.UpdateItem": 1}, 1)
+
+	for _, b := range got {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(b.aws)) {
+			parts = append(parts, k+"="+strconv.Itoa(b.aws[k]))
+		}
+		t.Logf("%-26s AWS: %-70s LWA: %d", b.route, strings.Join(parts, " "), b.lwaCalls)
+	}
+}

@@ -1,0 +1,6 @@
+// Package app is the composition root of the Lambda functions: it reads and checks the
+// environment of DESIGN.md's contract, builds the AWS and Login with Amazon clients once, and
+// wires the domain to its adapters. It makes no network call: secrets are fetched on first need.
+// Each functions/<name>/main.go calls one constructor here and starts the Lambda runtime, so the
+// tests drive exactly the wiring that runs in AWS.
+package app

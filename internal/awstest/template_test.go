@@ -1,0 +1,141 @@
+package awstest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func TestTableSpecsOfTheRepositoryTemplate(t *testing.T) {
+	path, err := FindTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := TableSpecs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 2 {
+		t.Fatalf("got %d tables, want StateTable and TokenTable", len(specs))
+	}
+
+	state := specs["StateTable"].CreateTableInput("s")
+	if got := describeKeys(state.KeySchema); got != "pk:HASH" {
+		t.Errorf("state keys = %s", got)
+	}
+	if got := describeAttrs(state.AttributeDefinitions); got != "pk:S" {
+		t.Errorf("state attributes = %s", got)
+	}
+	if specs["StateTable"].TTLAttribute != "expires_at" {
+		t.Errorf("state TTL = %q", specs["StateTable"].TTLAttribute)
+	}
+
+	token := specs["TokenTable"].CreateTableInput("t")
+	if got := describeKeys(token.KeySchema); got != "selling_partner_id:HASH region:RANGE" {
+		t.Errorf("token keys = %s", got)
+	}
+	if got := describeAttrs(token.AttributeDefinitions); got != "selling_partner_id:S region:S refresh_shard:N refresh_due_at:N" {
+		t.Errorf("token attributes = %s", got)
+	}
+	if len(token.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("token GSIs = %d, want 1", len(token.GlobalSecondaryIndexes))
+	}
+	gsi := token.GlobalSecondaryIndexes[0]
+	if aws.ToString(gsi.IndexName) != "refresh-due" || describeKeys(gsi.KeySchema) != "refresh_shard:HASH refresh_due_at:RANGE" {
+		t.Errorf("GSI = %s %s", aws.ToString(gsi.IndexName), describeKeys(gsi.KeySchema))
+	}
+	if gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
+		strings.Join(gsi.Projection.NonKeyAttributes, ",") != "refresh_token,version,status" {
+		t.Errorf("GSI projection = %s %v", gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
+	}
+	if token.BillingMode != types.BillingModePayPerRequest {
+		t.Errorf("billing = %s", token.BillingMode)
+	}
+	if specs["TokenTable"].TTLAttribute != "expires_at" {
+		t.Errorf("token TTL = %q", specs["TokenTable"].TTLAttribute)
+	}
+
+	// Each call builds new values: changing one request must not change the next.
+	token.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes[0] = "changed"
+	again := specs["TokenTable"].CreateTableInput("t")
+	if again.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes[0] != "refresh_token" {
+		t.Error("CreateTableInput shares slices between calls")
+	}
+}
+
+func TestParseTableSpecs(t *testing.T) {
+	const table = `
+Resources:
+  Other:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "${AWS::StackName}-q"
+      Tags: !If [Cond, [{Key: a, Value: b}], !Ref AWS::NoValue]
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "${AWS::StackName}-t"
+      SSESpecification: {SSEEnabled: true, KMSMasterKeyId: !GetAtt Key.Arn}
+      BillingMode: %BILLING%
+      AttributeDefinitions:
+        - {AttributeName: id, AttributeType: %TYPE%}
+      KeySchema:
+        - {AttributeName: %KEY%, KeyType: HASH}
+%EXTRA%
+Outputs:
+  X:
+    Value: !GetAtt T.Arn
+`
+	tests := []struct {
+		name                     string
+		billing, typ, key, extra string
+		wantErr                  string
+	}{
+		{name: "tags outside the shape are ignored", billing: "PAY_PER_REQUEST", typ: "S", key: "id"},
+		{name: "TTL disabled", billing: "PAY_PER_REQUEST", typ: "S", key: "id",
+			extra: "      TimeToLiveSpecification: {AttributeName: ttl, Enabled: false}"},
+		{name: "short-form intrinsic in the shape", billing: "!Ref Billing", typ: "S", key: "id", wantErr: "intrinsic function !Ref"},
+		{name: "long-form intrinsic in the shape", billing: "PAY_PER_REQUEST", typ: "S", key: "id",
+			extra:   "      TimeToLiveSpecification: {\"Fn::If\": [C, {AttributeName: a, Enabled: true}, {Ref: AWS::NoValue}]}",
+			wantErr: "intrinsic function Fn::If"},
+		{name: "provisioned", billing: "PROVISIONED", typ: "S", key: "id", wantErr: "only PAY_PER_REQUEST"},
+		{name: "unknown attribute type", billing: "PAY_PER_REQUEST", typ: "X", key: "id", wantErr: "unknown AttributeType"},
+		{name: "undefined key", billing: "PAY_PER_REQUEST", typ: "S", key: "nope", wantErr: "not in AttributeDefinitions"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := strings.NewReplacer("%BILLING%", tc.billing, "%TYPE%", tc.typ, "%KEY%", tc.key, "%EXTRA%", tc.extra).Replace(table)
+			specs, err := parseTableSpecs([]byte(doc))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(specs) != 1 || specs["T"].LogicalID != "T" || specs["T"].TTLAttribute != "" {
+				t.Fatalf("specs = %+v", specs)
+			}
+		})
+	}
+}
+
+func describeKeys(keys []types.KeySchemaElement) string {
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
+	}
+	return strings.Join(parts, " ")
+}
+
+func describeAttrs(attrs []types.AttributeDefinition) string {
+	var parts []string
+	for _, a := range attrs {
+		parts = append(parts, aws.ToString(a.AttributeName)+":"+string(a.AttributeType))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,191 @@
+package dynamo
+
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+)
+
+// Attribute names of the token table (DESIGN.md, "DynamoDB"), for code that writes its own
+// expressions against the table, such as the refresh job.
+const (
+	AttrSellingPartnerID     = "selling_partner_id" // partition key
+	AttrRegion               = "region"             // sort key
+	AttrRefreshToken         = "refresh_token"
+	AttrAccessToken          = "access_token"
+	AttrAccessTokenExpiresAt = "access_token_expires_at"
+	AttrStatus               = "status"
+	AttrAccountType          = "account_type"
+	AttrAuthorizedAt         = "authorized_at"
+	AttrReauthorizeBy        = "reauthorize_by"
+	AttrUpdatedAt            = "updated_at"
+	AttrVersion              = "version"
+	AttrMWSAuthToken         = "mws_auth_token"
+	AttrExpiresAt            = "expires_at" // TTL, set only on a dead authorization
+	// The refresh-due index keys; both are absent when no refresh is scheduled, which keeps the
+	// index sparse.
+	AttrRefreshShard = "refresh_shard"
+	AttrRefreshDueAt = "refresh_due_at"
+	// Refresh-failure bookkeeping: how many refreshes in a row LWA answered invalid_grant, and
+	// since when. A new authorization clears them.
+	AttrInvalidGrantCount   = "invalid_grant_count"
+	AttrInvalidGrantFirstAt = "invalid_grant_first_at"
+)
+
+// RefreshDueIndex is the token table's GSI on (refresh_shard, refresh_due_at). It projects
+// refresh_token, version and status, so the refresh job needs no second read.
+const RefreshDueIndex = "refresh-due"
+
+// DueShards is the number of refresh_shard partitions of the refresh-due index. Spreading the
+// index over shards keeps any one partition key from becoming hot when many sellers are due.
+const DueShards = 32
+
+// RefreshLead is how long before the access token expires its refresh is due, leaving the refresh
+// job several scheduled runs to succeed before readers would see an expired token.
+const RefreshLead = 20 * time.Minute
+
+// Shard is the stable refresh_shard of a seller and region (FNV-1a, so every writer agrees).
+func Shard(sellingPartnerID string, region amazon.Region) int {
+	h := fnv.New32a()
+	h.Write([]byte(sellingPartnerID + "#" + string(region)))
+	return int(h.Sum32() % DueShards)
+}
+
+// Status is the state of an authorization.
+type Status string
+
+// The statuses.
+const (
+	StatusActive                  Status = "active"
+	StatusReauthorizationRequired Status = "reauthorization_required"
+)
+
+// Item is one authorization as stored in the token table. Times have second precision (the table
+// stores epoch seconds) and are in UTC; a zero time means the attribute is absent. An item read
+// from the refresh-due index carries only the attributes the index projects.
+type Item struct {
+	SellingPartnerID     string
+	Region               amazon.Region
+	RefreshToken         string
+	AccessToken          string
+	AccessTokenExpiresAt time.Time
+	Status               Status
+	AccountType          amazon.AccountType
+	AuthorizedAt         time.Time
+	ReauthorizeBy        time.Time
+	UpdatedAt            time.Time
+	Version              int64
+	MWSAuthToken         string    // hybrid apps only
+	ExpiresAt            time.Time // TTL: set only on a dead authorization
+
+	// RefreshDueAt is when the refresh job should refresh the access token; zero when no refresh
+	// is scheduled, and then RefreshShard means nothing.
+	RefreshDueAt time.Time
+	RefreshShard int
+
+	InvalidGrantCount   int
+	InvalidGrantFirstAt time.Time
+}
+
+// tokenItem is the token table's item as DynamoDB sees it; all times are epoch seconds.
+type tokenItem struct {
+	SellingPartnerID     string `dynamodbav:"selling_partner_id"`
+	Region               string `dynamodbav:"region"`
+	RefreshToken         string `dynamodbav:"refresh_token"`
+	AccessToken          string `dynamodbav:"access_token"`
+	AccessTokenExpiresAt int64  `dynamodbav:"access_token_expires_at"`
+	Status               string `dynamodbav:"status"`
+	AccountType          string `dynamodbav:"account_type"`
+	AuthorizedAt         int64  `dynamodbav:"authorized_at"`
+	ReauthorizeBy        int64  `dynamodbav:"reauthorize_by"`
+	UpdatedAt            int64  `dynamodbav:"updated_at"`
+	Version              int64  `dynamodbav:"version"`
+	MWSAuthToken         string `dynamodbav:"mws_auth_token,omitempty"`
+	ExpiresAt            int64  `dynamodbav:"expires_at,omitempty"`
+	// A pointer because shard 0 is a real shard that omitempty must not drop.
+	RefreshShard        *int  `dynamodbav:"refresh_shard,omitempty"`
+	RefreshDueAt        int64 `dynamodbav:"refresh_due_at,omitempty"`
+	InvalidGrantCount   int   `dynamodbav:"invalid_grant_count,omitempty"`
+	InvalidGrantFirstAt int64 `dynamodbav:"invalid_grant_first_at,omitempty"`
+}
+
+// DecodeItem reads a token table item, as returned by GetItem, Query or Scan.
+func DecodeItem(av map[string]types.AttributeValue) (Item, error) {
+	var it tokenItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return Item{}, fmt.Errorf("decode token item: %w", err)
+	}
+	out := Item{
+		SellingPartnerID:     it.SellingPartnerID,
+		Region:               amazon.Region(it.Region),
+		RefreshToken:         it.RefreshToken,
+		AccessToken:          it.AccessToken,
+		AccessTokenExpiresAt: fromEpoch(it.AccessTokenExpiresAt),
+		Status:               Status(it.Status),
+		AccountType:          amazon.AccountType(it.AccountType),
+		AuthorizedAt:         fromEpoch(it.AuthorizedAt),
+		ReauthorizeBy:        fromEpoch(it.ReauthorizeBy),
+		UpdatedAt:            fromEpoch(it.UpdatedAt),
+		Version:              it.Version,
+		MWSAuthToken:         it.MWSAuthToken,
+		ExpiresAt:            fromEpoch(it.ExpiresAt),
+		RefreshDueAt:         fromEpoch(it.RefreshDueAt),
+		InvalidGrantCount:    it.InvalidGrantCount,
+		InvalidGrantFirstAt:  fromEpoch(it.InvalidGrantFirstAt),
+	}
+	if it.RefreshShard != nil {
+		out.RefreshShard = *it.RefreshShard
+	}
+	return out, nil
+}
+
+// EncodeItem is the inverse of DecodeItem, for writers of whole items (a local stack seeding the
+// table, tests). The flow itself never writes whole items: it uses SaveAuthorization.
+func EncodeItem(i Item) (map[string]types.AttributeValue, error) {
+	it := tokenItem{
+		SellingPartnerID:     i.SellingPartnerID,
+		Region:               string(i.Region),
+		RefreshToken:         i.RefreshToken,
+		AccessToken:          i.AccessToken,
+		AccessTokenExpiresAt: toEpoch(i.AccessTokenExpiresAt),
+		Status:               string(i.Status),
+		AccountType:          string(i.AccountType),
+		AuthorizedAt:         toEpoch(i.AuthorizedAt),
+		ReauthorizeBy:        toEpoch(i.ReauthorizeBy),
+		UpdatedAt:            toEpoch(i.UpdatedAt),
+		Version:              i.Version,
+		MWSAuthToken:         i.MWSAuthToken,
+		ExpiresAt:            toEpoch(i.ExpiresAt),
+		RefreshDueAt:         toEpoch(i.RefreshDueAt),
+		InvalidGrantCount:    i.InvalidGrantCount,
+		InvalidGrantFirstAt:  toEpoch(i.InvalidGrantFirstAt),
+	}
+	if !i.RefreshDueAt.IsZero() {
+		shard := i.RefreshShard
+		it.RefreshShard = &shard
+	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("encode token item: %w", err)
+	}
+	return av, nil
+}
+
+func fromEpoch(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+func toEpoch(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
