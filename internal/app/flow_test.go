@@ -540,3 +540,35 @@ func (s *stack) scan(table string) string {
 	}
 	return b.String()
 }
+
+func TestLogInStepNewStateWhenRegionOrCookieDiffers(t *testing.T) {
+	s := newStack(t)
+	for name, setup := range map[string]func() string{
+		// The seller clicked US but signed in on Seller Central Europe: the authorization is EU's.
+		"other region": func() string { st, _ := s.startWebsite("marketplace=US"); return st },
+		// The cookie's state expired while the seller was at Amazon.
+		"expired cookie": func() string {
+			st, _ := s.startWebsite("marketplace=DE")
+			s.clock.Advance(16 * time.Minute)
+			return st
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			old := setup()
+			q := url.Values{
+				"amazon_callback_uri": {"https://sellercentral-europe.amazon.com/apps/authorize/confirm/" + applicationID},
+				"amazon_state":        {"amzn-state"},
+			}
+			res := invoke(t, s.login, event(t, "login", q.Encode(), stateCookie(old)))
+			fresh := cookieValue(t, res)
+			remember(fresh)
+			if res.StatusCode != http.StatusFound || fresh == "" || fresh == old {
+				t.Fatalf("status %d, new state issued: %v", res.StatusCode, fresh != "" && fresh != old)
+			}
+			if res := s.callbackWith(fresh, s.consent(), stateCookie(fresh)); res.StatusCode != http.StatusOK {
+				t.Fatalf("callback %d", res.StatusCode)
+			}
+			s.storedItem(amazon.RegionEU)
+		})
+	}
+}

@@ -1,0 +1,151 @@
+package app_test
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The rules of least privilege and of the build, checked on template.yaml itself: a change that
+// grants the authorize function the token table, or adds a function sam build cannot build,
+// fails here before it is deployed.
+
+type cfnTemplate struct {
+	Globals struct {
+		Function map[string]any `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type       string         `yaml:"Type"`
+		Metadata   map[string]any `yaml:"Metadata"`
+		Properties map[string]any `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+func loadTemplate(t *testing.T) cfnTemplate {
+	t.Helper()
+	b, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl cfnTemplate
+	if err := yaml.Unmarshal(b, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// grants lists "action on resource" for every statement of a function's inline policies.
+// CloudFormation tags (!Ref, !GetAtt) are dropped by the parser, leaving the logical IDs.
+func grants(props map[string]any) []string {
+	var out []string
+	policies, _ := props["Policies"].([]any)
+	for _, p := range policies {
+		doc, ok := p.(map[string]any)
+		if !ok {
+			out = append(out, "managed:"+asString(p))
+			continue
+		}
+		stmts, _ := doc["Statement"].([]any)
+		for _, s := range stmts {
+			st, _ := s.(map[string]any)
+			for _, a := range asList(st["Action"]) {
+				for _, r := range asList(st["Resource"]) {
+					out = append(out, a+" on "+r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func asList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, asString(x))
+		}
+		return out
+	}
+	return []string{asString(v)}
+}
+
+func asString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = asString(x)
+		}
+		return strings.Join(parts, ".")
+	}
+	return ""
+}
+
+func TestTemplateLeastPrivilege(t *testing.T) {
+	tpl := loadTemplate(t)
+	secretReaders := []string{"CallbackFunction", "RefreshFunction"}
+	tokenTableAllowed := map[string][]string{
+		"AuthorizeFunction": nil,
+		"LoginFunction":     nil,
+	}
+	found := 0
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		found++
+		for _, g := range grants(r.Properties) {
+			action, resource, _ := strings.Cut(g, " on ")
+			if strings.HasPrefix(g, "managed:") {
+				t.Errorf("%s: managed policy %q; use inline single-action statements", id, g)
+			}
+			if strings.HasSuffix(action, ":*") || action == "*" {
+				t.Errorf("%s: wildcard action %q", id, action)
+			}
+			if resource == "*" || resource == "" {
+				t.Errorf("%s: %s on every resource", id, action)
+			}
+			if strings.HasPrefix(action, "secretsmanager:") && !slices.Contains(secretReaders, id) {
+				t.Errorf("%s may not read the LWA secret (%s)", id, g)
+			}
+			if allowed, ok := tokenTableAllowed[id]; ok && strings.HasPrefix(resource, "TokenTable") && !slices.Contains(allowed, action) {
+				t.Errorf("%s may not touch the token table (%s)", id, g)
+			}
+		}
+	}
+	if found < 3 {
+		t.Fatalf("found %d functions in template.yaml", found)
+	}
+}
+
+func TestTemplateFunctionsBuildWithMakefile(t *testing.T) {
+	tpl := loadTemplate(t)
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tpl.Globals.Function["Runtime"] != "provided.al2023" || asString(tpl.Globals.Function["Architectures"]) != "arm64" {
+		t.Errorf("functions must run on provided.al2023 arm64, got %v %v", tpl.Globals.Function["Runtime"], tpl.Globals.Function["Architectures"])
+	}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		if r.Metadata["BuildMethod"] != "makefile" {
+			t.Errorf("%s: Metadata BuildMethod must be makefile", id)
+		}
+		target := regexp.MustCompile(`(?m)^build-` + id + `:`)
+		if !target.Match(makefile) {
+			t.Errorf("Makefile has no build-%s target for sam build", id)
+		}
+	}
+}
