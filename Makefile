@@ -6,14 +6,14 @@ SHELL := /bin/bash
 GO ?= go
 GOARCH_LAMBDA ?= arm64
 BUILD_DIR ?= $(CURDIR)/.build
-FUNCTIONS := authorize login callback
+FUNCTIONS := authorize login callback refresh
 FUZZTIME ?= 10s
 
 # The flags of every Lambda binary: static, no RPC shim (provided.al2023 speaks the Runtime API),
 # reproducible paths, no symbol tables.
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction)
+.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction RefreshFunction) bench-refresh dev e2e bench-coldstart
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-22s %s\n", $$1, $$2}'
@@ -24,9 +24,14 @@ build-LoginFunction: ## (sam build) the login function's bootstrap into ARTIFACT
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/login
 build-CallbackFunction: ## (sam build) the callback function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/callback
+build-RefreshFunction: ## (sam build) the refresh function's bootstrap into ARTIFACTS_DIR
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresh
+# Not a function: the hello-world baseline of bench-coldstart, with the same flags.
+build-ColdstartHello:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/coldstart/hello
 
 build: ## build every function as sam build does, into .build/<LogicalId>/bootstrap
-	@for f in AuthorizeFunction LoginFunction CallbackFunction; do \
+	@for f in AuthorizeFunction LoginFunction CallbackFunction RefreshFunction; do \
 		$(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(BUILD_DIR)/$$f || exit 1; \
 	done
 
@@ -58,6 +63,21 @@ fuzz: ## run each fuzz target for FUZZTIME
 
 measure: tools sizes ## AWS calls per request, network calls during init, bootstrap sizes
 	$(GO) test -count=1 -run '^TestCallBudget' -v ./internal/app/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'
+
+BENCH_REFRESH_SIZES ?= 1000,10000,100000
+bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due): items read per due item, rate vs the ideal 160/s
+	BENCH_REFRESH_SIZES=$(BENCH_REFRESH_SIZES) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRefresh' -benchtime 1x -timeout 60m ./internal/refresh/
+
+dev: ## the whole system on loopback: sandbox Amazon, functions under the Lambda emulator, local API Gateway (Ctrl-C stops it)
+	$(GO) run ./cmd/devstack $(DEV_FLAGS)
+
+e2e: tools ## the end-to-end browser test alone (headless Chromium), without the stack's log lines; screenshots kept under .build/e2e
+	@mkdir -p $(BUILD_DIR)/e2e
+	set -o pipefail; $(GO) test -count=1 -run '^TestEndToEnd$$' -v -artifacts -outputdir $(BUILD_DIR)/e2e ./internal/devstack/ | grep -v 'e2e_test.go:27: '
+
+BENCH_COLDSTART_RUNS ?= 31
+bench-coldstart: ## median init duration of each function vs a hello-world Go Lambda under the Runtime Interface Emulator
+	$(GO) run ./cmd/coldstart -runs $(BENCH_COLDSTART_RUNS)
 
 clean: ## remove build output
 	rm -rf $(BUILD_DIR) .aws-sam

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -84,14 +82,4 @@ func NewCallback(r Runtime) (*httpapi.Handler, error) {
 		Exchanger: client,
 	}
 	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.now(), SuccessURL: c.SuccessURL}, nil
-}
-
-// LoadAWSConfig reads the standard AWS settings of the environment (region, credentials,
-// AWS_ENDPOINT_URL and friends) without calling the network.
-func LoadAWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cfg, nil
 }

@@ -134,7 +134,7 @@ func (r LoginRequest) validate() error {
 		return missing("amazon_state")
 	case len(r.AmazonState) > 2048 || !printableASCII(r.AmazonState):
 		return malformed("amazon_state")
-	case r.SellingPartnerID != "" && !sellingPartnerIDPattern.MatchString(r.SellingPartnerID):
+	case r.SellingPartnerID != "" && !validSellingPartnerID(r.SellingPartnerID):
 		return malformed("selling_partner_id")
 	case r.Version != "" && r.Version != "beta":
 		return malformed("version")

@@ -1,5 +1,7 @@
-// Package sandbox is a stand-in for Amazon's side of SP-API authorization: today the Login with
-// Amazon (LWA) token endpoint, later also the Seller Central consent pages. It follows the facts
+// Package sandbox is a stand-in for Amazon's side of SP-API authorization: the Login with Amazon
+// (LWA) token endpoint, the Seller Central and Vendor Central consent page with the log-in URI round
+// trip (amazon_callback_uri, amazon_state) or the older direct flow, Amazon's consent errors (MD1000,
+// MD5101, MD5110) and an admin page to revoke a seller (consent.go). It follows the facts
 // in AMAZON.md (form-encoded POST, client credentials in the body or as HTTP Basic auth, codes
 // that work once for five minutes, "Atza|"/"Atzr|" tokens, RFC 6749 error answers, secret
 // rotation with an overlap, revocation by the seller) and can inject the failures integrators

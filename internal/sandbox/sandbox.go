@@ -31,6 +31,9 @@ type Options struct {
 	CodeTTL time.Duration
 	// AccessTokenTTL is the access token lifetime; 0 means 1 hour (expires_in 3600).
 	AccessTokenTTL time.Duration
+	// App is the application the consent pages (ConsentPath) know; without an ApplicationID
+	// every consent URL gets MD1000.
+	App App
 }
 
 // Sandbox is an in-memory LWA. It is safe for concurrent use.
@@ -55,6 +58,11 @@ type Sandbox struct {
 	shareFault    Fault
 	latency       time.Duration
 	stats         Stats
+
+	app        App
+	directFlow bool
+	pending    map[string]pendingConsent // consent ID -> Confirm waiting for the log-in URI step
+	consents   map[string]consentRecord  // selling partner ID -> newest consent
 }
 
 type codeGrant struct {
@@ -94,6 +102,9 @@ func New(opts Options) *Sandbox {
 		latestRefresh:  make(map[string]string),
 		accessTokens:   make(map[string]time.Time),
 		stats:          Stats{Errors: make(map[string]int)},
+		app:            opts.App,
+		pending:        make(map[string]pendingConsent),
+		consents:       make(map[string]consentRecord),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -106,11 +117,13 @@ func New(opts Options) *Sandbox {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, s.serveToken)
+	s.registerConsentRoutes(mux)
 	s.handler = mux
 	return s
 }
 
-// Handler serves the token endpoint at TokenPath and 404 elsewhere.
+// Handler serves the token endpoint at TokenPath, the consent pages at ConsentPath and
+// ConfirmPathPrefix, the admin page at AdminPath, and 404 elsewhere.
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // IssueCode returns a fresh authorization code for the seller, as Seller Central puts it in

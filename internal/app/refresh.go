@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/refresh"
+)
+
+// refreshConfig is the environment of the refresh function.
+type refreshConfig struct {
+	TokenTable string
+	LWA        lwaConfig
+	Policy     refresh.Policy
+}
+
+func loadRefreshConfig(getenv Getenv) (refreshConfig, error) {
+	var errs []error
+	c := refreshConfig{TokenTable: getenv("TOKEN_TABLE_NAME")}
+	if c.TokenTable == "" {
+		errs = append(errs, errors.New("TOKEN_TABLE_NAME is required"))
+	}
+	var err error
+	c.LWA, err = loadLWAConfig(getenv)
+	errs = append(errs, err)
+	number := func(name string, def, lo, hi int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v))
+			return def
+		}
+		return n
+	}
+	c.Policy = refresh.Policy{
+		Concurrency:     number("REFRESH_CONCURRENCY", refresh.DefaultConcurrency, 1, 256),
+		Margin:          time.Duration(number("REFRESH_MARGIN_SECONDS", int(refresh.DefaultMargin/time.Second), 60, 3600)) * time.Second,
+		Reserve:         time.Duration(number("REFRESH_RESERVE_SECONDS", int(refresh.DefaultReserve/time.Second), 1, 300)) * time.Second,
+		ConfirmAttempts: number("INVALID_GRANT_CONFIRMATIONS", refresh.DefaultConfirmAttempts, 1, 100),
+		ConfirmSpan:     time.Duration(number("INVALID_GRANT_CONFIRM_SECONDS", int(refresh.DefaultConfirmSpan/time.Second), 0, 7*86400)) * time.Second,
+		DeadTTL:         time.Duration(number("REAUTHORIZATION_TTL_DAYS", int(refresh.DefaultDeadTTL/(24*time.Hour)), 1, 365)) * 24 * time.Hour,
+	}
+	switch v := getenv("REFRESH_CLAIM"); v {
+	case "true":
+		c.Policy.Claim = true
+	case "", "false":
+	default:
+		errs = append(errs, fmt.Errorf("REFRESH_CLAIM must be true or false, not %q", v))
+	}
+	if c.Policy.ConfirmSpan == 0 {
+		c.Policy.ConfirmSpan = time.Nanosecond // 0 means "no minimum span", not the default
+	}
+	return c, errors.Join(errs...)
+}
+
+// RefreshHandler is the refresh function's handler: one run per scheduled event.
+type RefreshHandler struct {
+	Job *refresh.Job
+}
+
+// Handle runs the job. The event (EventBridge Scheduler's payload) carries nothing the run needs.
+// It returns an error only when the run stopped on invalid_client or could not read the due
+// index, so that the invocation shows as failed; the alarms watch the metrics.
+func (h *RefreshHandler) Handle(ctx context.Context, _ json.RawMessage) (RefreshResult, error) {
+	s, err := h.Job.Run(ctx)
+	res := RefreshResult{
+		Due: s.Due, Refreshed: s.Refreshed, Failed: s.Failed, Revoked: s.Revoked,
+		LeftForNextRun: s.Left, DurationMs: s.Duration.Milliseconds(),
+	}
+	if err != nil {
+		return res, fmt.Errorf("refresh run: %w", err)
+	}
+	return res, nil
+}
+
+// RefreshResult is the invocation's answer (seen in a synchronous invoke, e.g. sam local invoke).
+type RefreshResult struct {
+	Due            int64 `json:"due"`
+	Refreshed      int64 `json:"refreshed"`
+	Failed         int64 `json:"failed"`
+	Revoked        int64 `json:"revoked"`
+	LeftForNextRun int64 `json:"left_for_next_run"`
+	DurationMs     int64 `json:"duration_ms"`
+}
+
+// NewRefresh wires the refresh function. Nothing talks to the network here: the secret is fetched
+// on the first refresh.
+func NewRefresh(r Runtime) (*RefreshHandler, error) {
+	c, err := loadRefreshConfig(r.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	db := dynamodb.NewFromConfig(r.AWS)
+	creds := credentials.New(secretsmanager.NewFromConfig(r.AWS), c.LWA.SecretID)
+	client := lwa.New(c.LWA.TokenURL, creds)
+	if r.LWAHTTPClient != nil {
+		client.HTTPClient = r.LWAHTTPClient
+	} else if tr, ok := client.HTTPClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < c.Policy.Concurrency {
+		// Keep one idle connection per worker, so that keep-alive holds at any concurrency.
+		tr.MaxIdleConnsPerHost = c.Policy.Concurrency
+	}
+	// Count the LWA client's retries (each one waits a backoff) for the run's summary.
+	var retries atomic.Int64
+	backoff := client.Backoff
+	client.Backoff = func(attempt int) time.Duration {
+		retries.Add(1)
+		return backoff(attempt)
+	}
+	job := &refresh.Job{
+		Store:     &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.now()},
+		Refresher: client,
+		Policy:    c.Policy,
+		Now:       r.now(),
+		Log:       r.Log,
+		Metrics:   os.Stdout,
+		Retries:   retries.Load,
+	}
+	return &RefreshHandler{Job: job}, nil
+}

@@ -1,0 +1,100 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+)
+
+func TestRefreshConfigErrors(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{
+		"TOKEN_TABLE_NAME":          "tokens",
+		"LWA_CREDENTIALS_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:lwa",
+	}
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"no table", "TOKEN_TABLE_NAME", "", "TOKEN_TABLE_NAME is required"},
+		{"no secret", "LWA_CREDENTIALS_SECRET_ID", "", "LWA_CREDENTIALS_SECRET_ID is required"},
+		{"concurrency zero", "REFRESH_CONCURRENCY", "0", "REFRESH_CONCURRENCY must be a whole number from 1 to 256"},
+		{"concurrency not a number", "REFRESH_CONCURRENCY", "many", "REFRESH_CONCURRENCY"},
+		{"margin too small", "REFRESH_MARGIN_SECONDS", "5", "REFRESH_MARGIN_SECONDS"},
+		{"ttl days", "REAUTHORIZATION_TTL_DAYS", "0", "REAUTHORIZATION_TTL_DAYS"},
+		{"claim", "REFRESH_CLAIM", "yes", "REFRESH_CLAIM must be true or false"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			env[tc.key] = tc.value
+			_, err := app.NewRefresh(app.Runtime{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// The refresh function end to end: a seller authorized through the callback is refreshed by the
+// scheduled handler once the token is due, with one summary log line and one EMF line.
+func TestRefreshFunctionRefreshesAnAuthorizedSeller(t *testing.T) {
+	s := newStack(t)
+	state, _ := s.startWebsite("marketplace=US")
+	if res := s.callbackWith(state, s.consent(), stateCookie(state)); res.StatusCode >= 400 {
+		t.Fatalf("callback: status %d", res.StatusCode)
+	}
+	before := s.storedItem(amazon.RegionNA)
+
+	var logBuf, metrics bytes.Buffer
+	rt := s.runtime(s.aws.Config)
+	rt.Log = slog.New(slog.NewJSONHandler(io.MultiWriter(&logBuf, logs), nil))
+	h, err := app.NewRefresh(rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Job.Metrics = &metrics
+	payload, err := os.ReadFile("testdata/scheduler-refresh.json") // template.yaml's schedule Input
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := h.Handle(t.Context(), json.RawMessage(payload))
+	if err != nil || res.Due != 0 {
+		t.Fatalf("run before the token is due: %+v, %v", res, err)
+	}
+	s.clock.Advance(time.Hour - dynamo.RefreshLead - time.Minute) // within the 5-minute margin
+	res, err = h.Handle(t.Context(), json.RawMessage(payload))
+	if err != nil || res.Due != 1 || res.Refreshed != 1 {
+		t.Fatalf("run once due: %+v, %v", res, err)
+	}
+	after := s.storedItem(amazon.RegionNA)
+	if after.AccessToken == before.AccessToken || !s.amazon.AccessTokenValid(after.AccessToken) ||
+		after.RefreshToken != before.RefreshToken || after.Version != before.Version+1 {
+		t.Errorf("item after refresh: new valid token %v, same refresh token %v, version %d (was %d)",
+			after.AccessToken != before.AccessToken && s.amazon.AccessTokenValid(after.AccessToken),
+			after.RefreshToken == before.RefreshToken, after.Version, before.Version)
+	}
+	if n := strings.Count(logBuf.String(), `"msg":"refresh run"`); n != 2 {
+		t.Errorf("%d summary lines for two runs", n)
+	}
+	if n := strings.Count(metrics.String(), `"Namespace":"SPAPIAuth"`); n != 2 {
+		t.Errorf("%d EMF lines for two runs", n)
+	}
+	for _, secret := range []string{after.AccessToken, after.RefreshToken, clientSecret} {
+		if strings.Contains(logBuf.String(), secret) || strings.Contains(metrics.String(), secret) {
+			t.Error("a secret reached the refresh function's output")
+		}
+	}
+}

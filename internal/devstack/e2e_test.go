@@ -1,0 +1,282 @@
+package devstack_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sellerauth/sellerauth/internal/devstack"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// testLogs sends the stack's lines to t.Log, shown when the test fails or with -v.
+type testLogs struct{ t *testing.T }
+
+func (w testLogs) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestEndToEnd drives headless Chromium through the stack as make dev starts it: the landing page,
+// Authorize (US as a seller, DE as a vendor), the sandbox's consent page, Confirm, the log-in URI
+// step, the success page; then the token items, a refresh, a revocation confirmed by the refresh
+// rule, and a browser without the state cookie refused at the callback. Screenshots go to
+// t.ArtifactDir() as PNG (go test -artifacts keeps them; make e2e puts them under .build/e2e) and,
+// with E2E_SCREENSHOTS=dir, to dir as well.
+func TestEndToEnd(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("%s not found: install it with \"apt-get update && apt-get install -y chromium\" (.ci/tools does)", chromiumPath)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	st, err := devstack.Start(ctx, devstack.Config{
+		Logs:     devstack.NewLogs(testLogs{t}),
+		BuildDir: filepath.Join(t.TempDir(), "build"),
+		// The confirmation rule (3 invalid_grant answers, the first at least this long before
+		// the last) with a span the test can wait out.
+		ExtraEnv: map[string]string{"INVALID_GRANT_CONFIRM_SECONDS": "2"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	browser := newBrowser(t, ctx)
+
+	shots := newShots(t)
+	run := func(c context.Context, what string, actions ...chromedp.Action) {
+		t.Helper()
+		sc, cancel := context.WithTimeout(c, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sc, actions...); err != nil {
+			var loc string
+			_ = chromedp.Run(c, chromedp.Location(&loc))
+			t.Fatalf("%s: %v (at %s)", what, err, loc)
+		}
+	}
+
+	// US, as a seller, through the log-in URI step.
+	run(browser, "landing page", chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(`a[href="authorize?marketplace=US"]`))
+	shots.take(browser, "01-landing")
+	run(browser, "authorize US", chromedp.Click(`a[href="authorize?marketplace=US"]`), chromedp.WaitVisible(`#confirm`))
+	var cookies []*network.Cookie
+	run(browser, "cookies", chromedp.ActionFunc(func(c context.Context) error {
+		var err error
+		cookies, err = network.GetCookies().WithURLs([]string{st.URL + "/callback"}).Do(c)
+		return err
+	}))
+	if !hasCookie(cookies, "__Host-spapi_oauth_state") {
+		t.Fatalf("Chromium did not keep the Secure __Host- state cookie on %s: cookies %v", st.URL, cookieNames(cookies))
+	}
+	shots.take(browser, "02-consent-seller-central")
+	run(browser, "confirm US", chromedp.SetValue(`#selling_partner_id`, "A1E2ESELLERUS"), chromedp.Click(`#confirm`),
+		chromedp.WaitVisible(`//h1[contains(., "Authorization complete")]`))
+	shots.take(browser, "03-success")
+	us := getItem(t, st, "A1E2ESELLERUS", "na")
+	if us["status"] != "active" || us["account_type"] != "seller" || !strings.HasPrefix(us["access_token"], "Atza|") || !strings.HasPrefix(us["refresh_token"], "Atzr|") {
+		t.Fatalf("US item: status %q, account_type %q, tokens present %v", us["status"], us["account_type"], us["access_token"] != "")
+	}
+
+	// DE, as a vendor.
+	run(browser, "authorize DE vendor", chromedp.Navigate(st.URL+"/"),
+		chromedp.Click(`a[href="authorize?marketplace=DE&account_type=vendor"]`), chromedp.WaitVisible(`#confirm`),
+		chromedp.SetValue(`#central`, "vendor"),
+		chromedp.Evaluate(`document.getElementById("central").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SetValue(`#marketplace`, "DE"),
+		chromedp.SetValue(`#selling_partner_id`, "A2E2EVENDORDE"))
+	shots.take(browser, "04-consent-vendor-central")
+	run(browser, "confirm DE", chromedp.Click(`#confirm`), chromedp.WaitVisible(`//h1[contains(., "Authorization complete")]`))
+	de := getItem(t, st, "A2E2EVENDORDE", "eu")
+	if de["status"] != "active" || de["account_type"] != "vendor" {
+		t.Fatalf("DE item: status %q, account_type %q", de["status"], de["account_type"])
+	}
+
+	// A second browser (its own cookie jar) carrying the first one's state: refused at the callback.
+	st.Sandbox.SetDirectFlow(true)
+	var consentURL string
+	run(browser, "authorize for the stolen state", chromedp.Navigate(st.URL+"/"),
+		chromedp.Click(`a[href="authorize?marketplace=US"]`), chromedp.WaitVisible(`#confirm`), chromedp.Location(&consentURL))
+	other := newBrowser(t, ctx)
+	var page string
+	run(other, "callback without the cookie", chromedp.Navigate(consentURL), chromedp.WaitVisible(`#confirm`),
+		chromedp.SetValue(`#selling_partner_id`, "A3E2EATTACKER"), chromedp.Click(`#confirm`),
+		chromedp.WaitVisible(`//h1[not(contains(., "Authorize"))]`), chromedp.Text(`body`, &page))
+	shots.take(other, "05-callback-without-cookie")
+	if strings.Contains(page, "Authorization complete") || !strings.Contains(page, "another browser") {
+		t.Fatal("the callback accepted a state from a browser without its cookie")
+	}
+	if it := getItemMaybe(t, st, "A3E2EATTACKER", "na"); it != nil {
+		t.Fatal("a token item was written for the refused callback")
+	}
+	st.Sandbox.SetDirectFlow(false)
+
+	// Refresh: the scheduled function, with every refresh made due.
+	refreshNow(t, st)
+	us2 := getItem(t, st, "A1E2ESELLERUS", "na")
+	if us2["access_token"] == us["access_token"] || us2["version"] == us["version"] {
+		t.Fatalf("refresh did not replace the access token (version %s -> %s)", us["version"], us2["version"])
+	}
+
+	// Revocation in the sandbox's admin page; the refresh rule confirms it only after repeats.
+	run(browser, "revoke", chromedp.Navigate(st.SandboxURL+"/sandbox/admin"), chromedp.WaitVisible(`#revoke-A1E2ESELLERUS`),
+		chromedp.Click(`#revoke-A1E2ESELLERUS`), chromedp.WaitVisible(`//td[contains(., "revoked")]`))
+	shots.take(browser, "06-sandbox-admin-revoked")
+	refreshNow(t, st)
+	if s := getItem(t, st, "A1E2ESELLERUS", "na")["status"]; s != "active" {
+		t.Fatalf("status after one invalid_grant = %q, want active (not yet confirmed)", s)
+	}
+	refreshNow(t, st)
+	time.Sleep(2100 * time.Millisecond) // the confirmation span
+	refreshNow(t, st)
+	if s := getItem(t, st, "A1E2ESELLERUS", "na")["status"]; s != "reauthorization_required" {
+		t.Fatalf("status after three invalid_grant answers over the span = %q, want reauthorization_required", s)
+	}
+	if s := getItem(t, st, "A2E2EVENDORDE", "eu")["status"]; s != "active" {
+		t.Fatalf("the other seller's status = %q, want active", s)
+	}
+	run(browser, "status page", chromedp.Navigate(st.URL+"/_dev/"), chromedp.WaitVisible(`#sellers`), chromedp.Text(`#sellers`, &page))
+	shots.take(browser, "07-dev-status")
+	if !strings.Contains(page, "reauthorization_required") || strings.Contains(page, "Atza|") || strings.Contains(page, "Atzr|") {
+		t.Fatalf("status page: %s", page)
+	}
+}
+
+// newBrowser starts a headless Chromium of its own (own profile, own cookies), without the
+// background traffic that stalls it on a machine without internet.
+func newBrowser(t *testing.T, ctx context.Context) context.Context {
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 800),
+	)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	// The first Run starts the browser; it must not carry a step's timeout.
+	if err := chromedp.Run(browser); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	return browser
+}
+
+func refreshNow(t *testing.T, st *devstack.Stack) {
+	t.Helper()
+	if _, err := st.FastForward(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.RunSchedules(t.Context())
+	if err != nil {
+		t.Fatalf("refresh run: %v", err)
+	}
+	t.Logf("refresh run: %s", out["RefreshFunction"])
+}
+
+func getItemMaybe(t *testing.T, st *devstack.Stack, spid, region string) map[string]string {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(st.AWS).GetItem(t.Context(), &dynamodb.GetItemInput{
+		TableName:      aws.String(st.TokenTable),
+		ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"selling_partner_id": &types.AttributeValueMemberS{Value: spid},
+			"region":             &types.AttributeValueMemberS{Value: region},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Item == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for k, v := range out.Item {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			m[k] = v.Value
+		case *types.AttributeValueMemberN:
+			m[k] = v.Value
+		}
+	}
+	return m
+}
+
+func getItem(t *testing.T, st *devstack.Stack, spid, region string) map[string]string {
+	t.Helper()
+	m := getItemMaybe(t, st, spid, region)
+	if m == nil {
+		t.Fatalf("no token item for %s/%s", spid, region)
+	}
+	return m
+}
+
+func hasCookie(cs []*network.Cookie, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func cookieNames(cs []*network.Cookie) []string {
+	var n []string
+	for _, c := range cs {
+		n = append(n, c.Name)
+	}
+	return n
+}
+
+type shots struct {
+	t    *testing.T
+	dirs []string
+}
+
+func newShots(t *testing.T) *shots {
+	s := &shots{t: t, dirs: []string{t.ArtifactDir()}}
+	if d := os.Getenv("E2E_SCREENSHOTS"); d != "" {
+		s.dirs = append(s.dirs, d)
+	}
+	return s
+}
+
+func (s *shots) take(c context.Context, name string) {
+	s.t.Helper()
+	var png []byte
+	var err error
+	// A screenshot taken while the page is still settling can stall: one retry.
+	for range 2 {
+		sc, cancel := context.WithTimeout(c, 10*time.Second)
+		err = chromedp.Run(sc, chromedp.WaitReady(`body`), chromedp.CaptureScreenshot(&png))
+		cancel()
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	for _, d := range s.dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, name+".png"), png, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	s.t.Log(fmt.Sprintf("screenshot %s.png", name))
+}

@@ -1,0 +1,420 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/sandbox"
+)
+
+// The sandbox app's identity and LWA credentials: fake, and only the sandbox accepts them.
+const (
+	ApplicationID   = "amzn1.sp.solution.00000000-0000-0000-0000-00000000dev0"
+	LWAClientID     = "amzn1.application-oa2-client.devstack"
+	LWAClientSecret = "devstack-client-secret"
+	Region          = "us-east-1"
+)
+
+// Config says how to start the stack.
+type Config struct {
+	// Root is the repository root (template.yaml, Makefile); "" finds it from the working directory.
+	Root string
+	// GatewayPort and SandboxPort are loopback ports; 0 picks free ones.
+	GatewayPort, SandboxPort int
+	// BuildDir receives the bootstraps and the emulator; "" means Root/.build/dev.
+	BuildDir string
+	// RefreshEvery replaces the refresh function's schedule; 0 means no schedule (RunRefresh only).
+	RefreshEvery time.Duration
+	// AccessTokenTTL is the sandbox's access token lifetime; 0 means one hour, as at Amazon.
+	AccessTokenTTL time.Duration
+	// ExtraEnv is added to every function's environment, e.g. INVALID_GRANT_CONFIRM_SECONDS.
+	ExtraEnv map[string]string
+	// Logs receives every component's lines.
+	Logs *Logs
+}
+
+// Stack is the running local system.
+type Stack struct {
+	// URL is the local API Gateway: the landing page.
+	URL string
+	// SandboxURL is the sandbox Amazon (consent pages, LWA token endpoint, admin page).
+	SandboxURL string
+	// AWS is a configuration for the local AWS.
+	AWS        aws.Config
+	StateTable string
+	TokenTable string
+	Sandbox    *sandbox.Sandbox
+
+	logs      *Logs
+	moto      *process
+	funcs     map[string]*lambdaFunc
+	servers   []*http.Server
+	stopTimer chan struct{}
+	timerDone chan struct{}
+}
+
+// Start builds every function of template.yaml with the Makefile's targets and starts the stack.
+// On error everything already started is stopped.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	if cfg.Logs == nil {
+		cfg.Logs = NewLogs(nil)
+	}
+	if cfg.Root == "" {
+		tpl, err := awstest.FindTemplate()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Root = filepath.Dir(tpl)
+	}
+	if cfg.BuildDir == "" {
+		cfg.BuildDir = filepath.Join(cfg.Root, ".build", "dev")
+	}
+	s := &Stack{logs: cfg.Logs, funcs: map[string]*lambdaFunc{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	templatePath := filepath.Join(cfg.Root, "template.yaml")
+
+	// Listeners first, so that every URL is known before anything is configured with it.
+	gwL, err := listen(cfg.GatewayPort)
+	if err != nil {
+		return nil, fmt.Errorf("local API gateway: %w", err)
+	}
+	sbL, err := listen(cfg.SandboxPort)
+	if err != nil {
+		gwL.Close()
+		return nil, fmt.Errorf("sandbox Amazon: %w", err)
+	}
+	s.URL = "http://" + gwL.Addr().String()
+	s.SandboxURL = "http://" + sbL.Addr().String()
+
+	// Sandbox Amazon.
+	s.Sandbox = sandbox.New(sandbox.Options{
+		ClientID: LWAClientID, ClientSecret: LWAClientSecret, AccessTokenTTL: cfg.AccessTokenTTL,
+		App: sandbox.App{
+			Name: "SP-API seller authorization (dev)", ApplicationID: ApplicationID, Draft: true,
+			RedirectURIs: []string{s.URL + "/callback"}, LoginURI: s.URL + "/login",
+		},
+	})
+	s.serve(sbL, logRequests(s.logs, "sandbox", s.Sandbox.Handler()))
+
+	// Builds: the functions with the Makefile's own targets, and the pinned emulator.
+	fns, err := Functions(templatePath, Resolver{Region: Region, Lenient: true})
+	if err != nil {
+		return nil, err
+	}
+	rie, err := s.build(ctx, cfg, fns)
+	if err != nil {
+		return nil, err
+	}
+
+	// Local AWS.
+	endpoint := os.Getenv("AWS_ENDPOINT_URL")
+	if endpoint == "" {
+		if endpoint, err = s.startMoto(); err != nil {
+			return nil, err
+		}
+	} else {
+		s.logs.Printf("using the AWS at AWS_ENDPOINT_URL=%s", endpoint)
+	}
+	s.AWS = aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("devstack", "devstack", ""),
+		BaseEndpoint: aws.String(endpoint),
+	}
+	resources, err := s.createResources(ctx, templatePath)
+	if err != nil {
+		return nil, err
+	}
+
+	// Functions, with the template's environment resolved against the local resources.
+	fns, err = Functions(templatePath, Resolver{
+		Region:    Region,
+		Resources: resources,
+		Parameters: map[string]string{
+			"ApplicationId": ApplicationID,
+			"AppDraft":      "true",
+			"RedirectUri":   s.URL + "/callback",
+			"LwaTokenUrl":   s.SandboxURL + sandbox.TokenPath,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	routes := map[string]invoker{}
+	var scheduled []*lambdaFunc
+	for _, f := range fns {
+		env := map[string]string{
+			"PATH":                            "/usr/bin:/bin",
+			"TZ":                              "UTC",
+			"AWS_REGION":                      Region,
+			"AWS_DEFAULT_REGION":              Region,
+			"AWS_ACCESS_KEY_ID":               "devstack",
+			"AWS_SECRET_ACCESS_KEY":           "devstack",
+			"AWS_SESSION_TOKEN":               "devstack",
+			"AWS_ENDPOINT_URL":                endpoint,
+			"AWS_LAMBDA_FUNCTION_NAME":        f.LogicalID,
+			"AWS_LAMBDA_FUNCTION_TIMEOUT":     strconv.Itoa(f.Timeout),
+			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+			"AWS_LAMBDA_LOG_FORMAT":           "JSON",
+			"AWS_LAMBDA_LOG_LEVEL":            "INFO",
+			"AMAZON_CONSENT_ORIGIN":           s.SandboxURL,
+		}
+		for k, v := range f.Env {
+			env[k] = v
+		}
+		for k, v := range cfg.ExtraEnv {
+			env[k] = v
+		}
+		name := shortName(f.LogicalID)
+		lf, err := startLambda(rie, filepath.Join(cfg.BuildDir, f.LogicalID, "bootstrap"), f, name, env, s.logs)
+		if err != nil {
+			return nil, err
+		}
+		s.funcs[f.LogicalID] = lf
+		for _, r := range f.Routes {
+			routes[r.Key()] = lf
+		}
+		if len(f.Schedules) > 0 {
+			scheduled = append(scheduled, lf)
+		}
+	}
+
+	gw := &Gateway{routes: routes, logs: s.logs, now: time.Now, extra: s.devPages()}
+	s.serve(gwL, logRequests(s.logs, "gateway", gw))
+	if cfg.RefreshEvery > 0 && len(scheduled) > 0 {
+		s.startSchedules(scheduled, cfg.RefreshEvery)
+	}
+	return s, nil
+}
+
+func listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+func shortName(logicalID string) string {
+	return strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
+}
+
+func (s *Stack) serve(l net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(l) }()
+}
+
+// build runs `make build-<LogicalId>` for each function for this machine's architecture, as
+// sam build would for the Lambda's, and builds the emulator pinned in go.mod.
+func (s *Stack) build(ctx context.Context, cfg Config, fns []Function) (string, error) {
+	started := time.Now()
+	for _, f := range fns {
+		cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", cfg.Root, "build-"+f.LogicalID,
+			"ARTIFACTS_DIR="+filepath.Join(cfg.BuildDir, f.LogicalID), "GOARCH_LAMBDA="+runtime.GOARCH)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("make build-%s: %w\n%s", f.LogicalID, err, out)
+		}
+	}
+	rie := filepath.Join(cfg.BuildDir, "aws-lambda-rie")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
+	cmd.Dir = cfg.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the runtime interface emulator: %w\n%s", err, out)
+	}
+	s.logs.Printf("built %d functions and the runtime interface emulator in %s", len(fns), time.Since(started).Round(100*time.Millisecond))
+	return rie, nil
+}
+
+func (s *Stack) startMoto() (string, error) {
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		return "", errors.New(`moto_server not found: install it with "pip install 'moto[server]'" (or set AWS_ENDPOINT_URL)`)
+	}
+	port, err := freePort("127.0.0.1")
+	if err != nil {
+		return "", err
+	}
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+	s.moto, err = startProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs, nil)
+	if err != nil {
+		return "", err
+	}
+	if err := waitHTTP(endpoint+"/moto-api/", 60*time.Second); err != nil {
+		return "", fmt.Errorf("moto_server did not start: %w", err)
+	}
+	return endpoint, nil
+}
+
+// createResources creates template.yaml's tables (from their own definitions) and the LWA secret.
+func (s *Stack) createResources(ctx context.Context, templatePath string) (map[string]string, error) {
+	specs, err := awstest.TableSpecs(templatePath)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(s.AWS)
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	res := map[string]string{}
+	for id, spec := range specs {
+		name := "sellerauth-dev-" + id + "-" + suffix
+		if err := spec.Create(ctx, db, name); err != nil {
+			return nil, err
+		}
+		res[id] = name
+	}
+	s.StateTable, s.TokenTable = res["StateTable"], res["TokenTable"]
+	secret, _ := json.Marshal(map[string]string{"client_id": LWAClientID, "client_secret": LWAClientSecret})
+	out, err := secretsmanager.NewFromConfig(s.AWS).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("sellerauth-dev-lwa-" + suffix), SecretString: aws.String(string(secret)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the LWA secret: %w", err)
+	}
+	res["LwaCredentialsSecret"] = aws.ToString(out.ARN)
+	// Resources the functions only name (IAM, queues): placeholders.
+	for _, id := range []string{"TokenTableKey", "RefreshDeadLetterQueue", "HttpApi"} {
+		res[id] = "devstack-" + id
+	}
+	s.logs.Printf("created tables %s, %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable)
+	return res, nil
+}
+
+// Invoke sends event to the function with that logical ID.
+func (s *Stack) Invoke(ctx context.Context, logicalID string, event []byte) ([]byte, error) {
+	lf, ok := s.funcs[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("no function %s in template.yaml", logicalID)
+	}
+	return lf.invoke(ctx, event)
+}
+
+// Functions returns the logical IDs of the running functions.
+func (s *Stack) Functions() []string {
+	var ids []string
+	for id := range s.funcs {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// ScheduledEvent is the scheduled event of a schedule without an Input (EventBridge's
+// "Scheduled Event" shape); a schedule with an Input gets that Input verbatim, as at AWS.
+func ScheduledEvent(scheduleName string, now time.Time) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"version":     "0",
+		"id":          randomID(),
+		"detail-type": "Scheduled Event",
+		"source":      "aws.scheduler",
+		"account":     "123456789012",
+		"time":        now.UTC().Format(time.RFC3339),
+		"region":      Region,
+		"resources":   []string{"arn:aws:scheduler:" + Region + ":123456789012:schedule/default/" + scheduleName},
+		"detail":      "{}",
+	})
+	return b
+}
+
+// RunSchedules invokes every scheduled function once, as its schedule would, and returns each
+// function's answer by logical ID.
+func (s *Stack) RunSchedules(ctx context.Context) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for id, lf := range s.funcs {
+		for _, sc := range lf.Schedules {
+			event := ScheduledEvent(id+"-"+sc.Name, time.Now())
+			if sc.Input != "" {
+				event = []byte(sc.Input)
+			}
+			body, err := lf.invoke(ctx, event)
+			if err != nil {
+				return out, err
+			}
+			out[id] = body
+		}
+	}
+	return out, nil
+}
+
+func (s *Stack) startSchedules(fns []*lambdaFunc, every time.Duration) {
+	s.stopTimer, s.timerDone = make(chan struct{}), make(chan struct{})
+	for _, lf := range fns {
+		for _, sc := range lf.Schedules {
+			s.logs.Printf("%s: schedule %s %q runs every %s in dev", lf.LogicalID, sc.Name, sc.Expression, every)
+		}
+	}
+	go func() {
+		defer close(s.timerDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stopTimer:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				if _, err := s.RunSchedules(ctx); err != nil {
+					s.logs.Printf("scheduled run: %v", err)
+				}
+				cancel()
+			}
+		}
+	}()
+}
+
+// Close stops everything the stack started.
+func (s *Stack) Close() {
+	if s.stopTimer != nil {
+		close(s.stopTimer)
+		<-s.timerDone
+		s.stopTimer = nil
+	}
+	for _, srv := range s.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = srv.Shutdown(ctx)
+		cancel()
+	}
+	s.servers = nil
+	for _, lf := range s.funcs {
+		lf.proc.stop(2 * time.Second)
+	}
+	s.funcs = map[string]*lambdaFunc{}
+	s.moto.stop(5 * time.Second)
+	s.moto = nil
+}
+
+func randomID() string { return randomHex(16) }
+
+// logRequests logs each request's method, path (never the query: it carries codes and states) and status.
+func logRequests(logs *Logs, name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(sw, r)
+		logs.Line(name, fmt.Sprintf("%s %s -> %d (%s)", r.Method, r.URL.Path, sw.status, time.Since(start).Round(time.Millisecond)))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,278 @@
+package devstack
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Function is one AWS::Serverless::Function of template.yaml, as the local stack needs it.
+type Function struct {
+	LogicalID string
+	// Env is Globals' environment merged with the function's, with !Ref, !If and !GetAtt
+	// resolved against the stack's parameters and resource names; AWS::NoValue entries dropped.
+	Env       map[string]string
+	Routes    []Route
+	Schedules []Schedule
+	Timeout   int
+}
+
+// Route is an HttpApi event: "GET /callback".
+type Route struct {
+	Method, Path string
+}
+
+// Key is the route key as API Gateway writes it in routeKey.
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Schedule is a ScheduleV2 (or Schedule) event.
+type Schedule struct {
+	Name, Expression string
+	// Input is the event's fixed input, which the scheduler sends verbatim instead of its own event.
+	Input string
+}
+
+// Resolver gives values to what the template refers to.
+type Resolver struct {
+	// Parameters are the template parameters' values; a parameter not set here takes its Default.
+	Parameters map[string]string
+	// Resources are the physical names of resources (!Ref of a table: its name; of a secret: its ARN).
+	Resources map[string]string
+	Region    string
+	// Lenient resolves unknown references to "" (to list the functions before resources exist).
+	Lenient bool
+}
+
+// Functions reads template.yaml's functions, sorted by logical ID.
+func Functions(templatePath string, res Resolver) ([]Function, error) {
+	data, err := os.ReadFile(templatePath)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, errors.New("template is not a YAML document")
+	}
+	root := doc.Content[0]
+	r := &resolver{Resolver: res, params: map[string]string{}, conditions: map[string]*yaml.Node{}}
+	if ps := value(root, "Parameters"); ps != nil {
+		for i := 0; i+1 < len(ps.Content); i += 2 {
+			name := ps.Content[i].Value
+			if v, ok := res.Parameters[name]; ok {
+				r.params[name] = v
+			} else if d := value(ps.Content[i+1], "Default"); d != nil {
+				r.params[name] = d.Value
+			}
+		}
+	}
+	if cs := value(root, "Conditions"); cs != nil {
+		for i := 0; i+1 < len(cs.Content); i += 2 {
+			r.conditions[cs.Content[i].Value] = cs.Content[i+1]
+		}
+	}
+	globalEnv := map[string]string{}
+	globalTimeout := 3
+	if g := value(value(root, "Globals"), "Function"); g != nil {
+		if err := r.env(value(value(g, "Environment"), "Variables"), globalEnv); err != nil {
+			return nil, fmt.Errorf("Globals: %w", err)
+		}
+		if t := value(g, "Timeout"); t != nil {
+			fmt.Sscan(t.Value, &globalTimeout)
+		}
+	}
+	resources := value(root, "Resources")
+	var fns []Function
+	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
+		id, node := resources.Content[i].Value, resources.Content[i+1]
+		if t := value(node, "Type"); t == nil || t.Value != "AWS::Serverless::Function" {
+			continue
+		}
+		props := value(node, "Properties")
+		f := Function{LogicalID: id, Env: map[string]string{}, Timeout: globalTimeout}
+		for k, v := range globalEnv {
+			f.Env[k] = v
+		}
+		if t := value(props, "Timeout"); t != nil {
+			fmt.Sscan(t.Value, &f.Timeout)
+		}
+		if err := r.env(value(value(props, "Environment"), "Variables"), f.Env); err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		events := value(props, "Events")
+		for j := 0; events != nil && j+1 < len(events.Content); j += 2 {
+			name, ev := events.Content[j].Value, events.Content[j+1]
+			ep := value(ev, "Properties")
+			switch t := value(ev, "Type"); {
+			case t == nil:
+			case t.Value == "HttpApi":
+				m, p := value(ep, "Method"), value(ep, "Path")
+				if m == nil || p == nil {
+					return nil, fmt.Errorf("%s: event %s: HttpApi without Method and Path", id, name)
+				}
+				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(m.Value), Path: p.Value})
+			case t.Value == "ScheduleV2" || t.Value == "Schedule":
+				sc := Schedule{Name: name}
+				if e := value(ep, "ScheduleExpression"); e != nil {
+					sc.Expression = e.Value
+				} else if e := value(ep, "Schedule"); e != nil {
+					sc.Expression = e.Value
+				}
+				if in := value(ep, "Input"); in != nil {
+					sc.Input = in.Value
+				}
+				f.Schedules = append(f.Schedules, sc)
+			}
+		}
+		fns = append(fns, f)
+	}
+	sort.Slice(fns, func(i, j int) bool { return fns[i].LogicalID < fns[j].LogicalID })
+	return fns, nil
+}
+
+type resolver struct {
+	Resolver
+	params     map[string]string
+	conditions map[string]*yaml.Node
+}
+
+var errNoValue = errors.New("AWS::NoValue")
+
+func (r *resolver) env(vars *yaml.Node, into map[string]string) error {
+	for i := 0; vars != nil && i+1 < len(vars.Content); i += 2 {
+		name := vars.Content[i].Value
+		v, err := r.eval(vars.Content[i+1])
+		if errors.Is(err, errNoValue) {
+			delete(into, name)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		into[name] = v
+	}
+	return nil
+}
+
+// eval evaluates the few intrinsic functions the functions' environment uses.
+func (r *resolver) eval(n *yaml.Node) (string, error) {
+	switch n.Tag {
+	case "!Ref":
+		return r.ref(n.Value)
+	case "!GetAtt":
+		name := n.Value
+		if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+			name = n.Content[0].Value
+		}
+		res, _, _ := strings.Cut(name, ".")
+		return r.ref(res)
+	case "!If":
+		if n.Kind != yaml.SequenceNode || len(n.Content) != 3 {
+			return "", errors.New("!If needs three arguments")
+		}
+		ok, err := r.condition(n.Content[0].Value)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return r.eval(n.Content[1])
+		}
+		return r.eval(n.Content[2])
+	case "!Sub":
+		s := n.Value
+		for {
+			i := strings.Index(s, "${")
+			if i < 0 {
+				return s, nil
+			}
+			j := strings.Index(s[i:], "}")
+			if j < 0 {
+				return s, nil
+			}
+			v, err := r.ref(s[i+2 : i+j])
+			if err != nil {
+				return "", err
+			}
+			s = s[:i] + v + s[i+j+1:]
+		}
+	}
+	if n.Kind == yaml.ScalarNode {
+		return n.Value, nil
+	}
+	return "", fmt.Errorf("unsupported value at line %d", n.Line)
+}
+
+func (r *resolver) ref(name string) (string, error) {
+	switch name {
+	case "AWS::NoValue":
+		return "", errNoValue
+	case "AWS::Region":
+		return r.Region, nil
+	case "AWS::AccountId":
+		return "123456789012", nil
+	case "AWS::Partition":
+		return "aws", nil
+	case "AWS::URLSuffix":
+		return "amazonaws.com", nil
+	}
+	if v, ok := r.params[name]; ok {
+		return v, nil
+	}
+	if v, ok := r.Resources[name]; ok {
+		return v, nil
+	}
+	if r.Lenient {
+		return "", nil
+	}
+	return "", fmt.Errorf("!Ref %s: unknown to the local stack", name)
+}
+
+func (r *resolver) condition(name string) (bool, error) {
+	c, ok := r.conditions[name]
+	if !ok {
+		return false, fmt.Errorf("unknown condition %s", name)
+	}
+	return r.cond(c)
+}
+
+func (r *resolver) cond(n *yaml.Node) (bool, error) {
+	switch n.Tag {
+	case "!Not":
+		if n.Kind != yaml.SequenceNode || len(n.Content) != 1 {
+			return false, errors.New("!Not needs one argument")
+		}
+		v, err := r.cond(n.Content[0])
+		return !v, err
+	case "!Equals":
+		if n.Kind != yaml.SequenceNode || len(n.Content) != 2 {
+			return false, errors.New("!Equals needs two arguments")
+		}
+		a, err := r.eval(n.Content[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := r.eval(n.Content[1])
+		return a == b, err
+	case "!Condition":
+		return r.condition(n.Value)
+	}
+	return false, fmt.Errorf("unsupported condition at line %d", n.Line)
+}
+
+func value(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}

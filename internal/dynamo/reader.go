@@ -1,0 +1,68 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/tokens"
+)
+
+var _ tokens.Store = (*TokenStore)(nil)
+
+// ReaderAttributes are the attributes the reader policy of template.yaml lets other Lambdas read
+// (with the key attributes); refresh_token is never among them.
+var ReaderAttributes = []string{AttrAccessToken, AttrAccessTokenExpiresAt, AttrStatus, AttrVersion}
+
+// ReadAccessToken implements tokens.Store with a GetItem that names only ReaderAttributes (plus
+// refresh_token when asked for), as the reader policy's dynamodb:Attributes condition requires.
+func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (tokens.Stored, error) {
+	const op = "read access token"
+	names := ReaderAttributes
+	if withRefreshToken {
+		names = append(names[:len(names):len(names)], AttrRefreshToken)
+	}
+	proj := expression.NamesList(expression.Name(names[0]))
+	for _, n := range names[1:] {
+		proj = proj.AddNames(expression.Name(n))
+	}
+	expr, err := expression.NewBuilder().WithProjection(proj).Build()
+	if err != nil {
+		return tokens.Stored{}, fmt.Errorf("%s: build expression: %w", op, err)
+	}
+	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.Table),
+		Key:                      tokenKey(sellingPartnerID, region),
+		ProjectionExpression:     expr.Projection(),
+		ExpressionAttributeNames: expr.Names(),
+		ConsistentRead:           aws.Bool(true),
+	})
+	if err != nil {
+		return tokens.Stored{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if out.Item == nil {
+		return tokens.Stored{}, fmt.Errorf("%s: %w", op, tokens.ErrNotAuthorized)
+	}
+	var it struct {
+		AccessToken  string `dynamodbav:"access_token"`
+		ExpiresAt    int64  `dynamodbav:"access_token_expires_at"`
+		Status       string `dynamodbav:"status"`
+		Version      int64  `dynamodbav:"version"`
+		RefreshToken string `dynamodbav:"refresh_token"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return tokens.Stored{}, fmt.Errorf("%s: decode: %w", op, err)
+	}
+	return tokens.Stored{
+		AccessToken:             it.AccessToken,
+		ExpiresAt:               fromEpoch(it.ExpiresAt),
+		ReauthorizationRequired: it.Status != string(StatusActive),
+		Version:                 it.Version,
+		RefreshToken:            it.RefreshToken,
+	}, nil
+}

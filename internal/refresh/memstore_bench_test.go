@@ -1,0 +1,125 @@
+package refresh_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/refresh"
+	"github.com/sellerauth/sellerauth/internal/sandbox"
+)
+
+// memStore is an in-memory refresh.Store with a fixed latency per call, standing in for real
+// DynamoDB (single-digit milliseconds, many calls in parallel) in BenchmarkRefreshPipeline.
+// moto_server handles one call at a time (about 100 conditional UpdateItems a second here),
+// which caps BenchmarkRefreshRun below what the job does against DynamoDB itself.
+type memStore struct {
+	latency time.Duration
+	mu      sync.Mutex
+	due     []refresh.Due
+	version map[string]int64
+}
+
+func (m *memStore) wait(ctx context.Context) error {
+	select {
+	case <-time.After(m.latency):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *memStore) DueShards() int { return 1 }
+
+func (m *memStore) Due(ctx context.Context, _ int, _ time.Time, fn func([]refresh.Due) error) error {
+	if err := m.wait(ctx); err != nil {
+		return err
+	}
+	return fn(m.due)
+}
+
+func (m *memStore) write(ctx context.Context, id string, read int64) (int64, error) {
+	if err := m.wait(ctx); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version[id] != read {
+		return 0, refresh.ErrConflict
+	}
+	m.version[id]++
+	return m.version[id], nil
+}
+
+func (m *memStore) Claim(ctx context.Context, d refresh.Due, _, _ time.Time) (int64, error) {
+	return m.write(ctx, d.SellingPartnerID, d.Version)
+}
+
+func (m *memStore) SaveRefreshed(ctx context.Context, r refresh.Refreshed) (int64, error) {
+	return m.write(ctx, r.SellingPartnerID, r.ReadVersion)
+}
+
+func (m *memStore) RecordInvalidGrant(context.Context, refresh.Due, time.Time, time.Time) (refresh.InvalidGrants, error) {
+	return refresh.InvalidGrants{}, fmt.Errorf("not in this benchmark")
+}
+
+func (m *memStore) MarkReauthorizationRequired(context.Context, refresh.Due, time.Time, time.Time) error {
+	return fmt.Errorf("not in this benchmark")
+}
+
+// BenchmarkRefreshPipeline measures the job's LWA pipeline alone: 1,000 due tokens, the sandbox
+// with 100 ms latency at concurrency 16, and a store answering in 5 ms. Reported as rate/ideal.
+func BenchmarkRefreshPipeline(b *testing.B) {
+	amz := sandbox.New(sandbox.Options{ClientID: clientID, ClientSecret: clientSecret})
+	srv := httptest.NewServer(amz.Handler())
+	b.Cleanup(srv.Close)
+	client := lwa.New(srv.URL+sandbox.TokenPath, staticCredentials{})
+	const due = 1000
+	store := &memStore{latency: 5 * time.Millisecond, version: map[string]int64{}}
+	for i := range due {
+		id := sellerID(i)
+		tok, err := client.ExchangeCode(b.Context(), amz.IssueCode(id), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		store.due = append(store.due, refresh.Due{SellingPartnerID: id, Region: amazon.RegionNA, RefreshToken: tok.RefreshToken, Version: 1})
+		store.version[id] = 1
+	}
+	amz.SetLatency(100 * time.Millisecond)
+	for _, claim := range []bool{false, true} {
+		b.Run(fmt.Sprintf("claim=%v", claim), func(b *testing.B) {
+			for id := range store.version {
+				store.version[id] = 1
+			}
+			var s refresh.Summary
+			for range 1 {
+				var err error
+				s, err = (&refresh.Job{Store: store, Refresher: client, Policy: refresh.Policy{Concurrency: 16, Claim: claim}, Log: slog.New(slog.DiscardHandler)}).Run(b.Context())
+				if err != nil || s.Refreshed != due {
+					b.Fatalf("%+v, %v", s, err)
+				}
+			}
+			rate := float64(s.Refreshed) / s.Duration.Seconds()
+			b.ReportMetric(rate/160, "rate/ideal")
+			fmt.Fprintf(os.Stderr, "pipeline (store 5 ms, claim=%v): %d refreshed in %v: %.1f/s, rate/ideal=%.3f\n",
+				claim, s.Refreshed, s.Duration.Round(time.Millisecond), rate, rate/160)
+		})
+	}
+}
+
+type staticCredentials struct{}
+
+func (staticCredentials) Credentials(context.Context) (lwa.Credentials, error) {
+	return lwa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, nil
+}
+
+func (staticCredentials) Refetch(ctx context.Context, _ lwa.Credentials) (lwa.Credentials, error) {
+	return staticCredentials{}.Credentials(ctx)
+}

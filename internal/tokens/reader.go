@@ -1,0 +1,202 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/refresh"
+)
+
+var (
+	// ErrNotAuthorized means the seller never authorized the app in that region.
+	ErrNotAuthorized = errors.New("seller has not authorized the app in this region")
+	// ErrReauthorizationRequired means the seller revoked the app or the authorization lapsed:
+	// the seller must authorize the app again.
+	ErrReauthorizationRequired = errors.New("seller must authorize the app again")
+	// ErrStale means the stored access token expires within the skew and this Reader may not
+	// (or could not) refresh it.
+	ErrStale = errors.New("stored access token is stale")
+)
+
+// DefaultSkew is how long a returned token stays valid at least, unless Reader.Skew says otherwise.
+const DefaultSkew = 5 * time.Minute
+
+// Token is an LWA access token of one seller and region.
+type Token struct {
+	AccessToken string
+	ExpiresAt   time.Time
+}
+
+// Stored is what the store returns for one authorization.
+type Stored struct {
+	AccessToken             string
+	ExpiresAt               time.Time
+	ReauthorizationRequired bool
+	Version                 int64
+	// RefreshToken is read only when asked for (the reader policy forbids it).
+	RefreshToken string
+}
+
+// Store reads and writes the token table; *dynamo.TokenStore implements it.
+type Store interface {
+	// ReadAccessToken reads the access-token attributes of one authorization, consistently, and
+	// the refresh token only when withRefreshToken is set. It returns ErrNotAuthorized when there
+	// is no item.
+	ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (Stored, error)
+	// SaveRefreshed is the refresh job's conditional write (refresh.ErrConflict when the item changed).
+	SaveRefreshed(ctx context.Context, r refresh.Refreshed) (int64, error)
+}
+
+// Reader returns access tokens to other Lambdas. Build it once per process; it is safe for
+// concurrent use.
+type Reader struct {
+	Store Store
+	// Refresher, if set, refreshes a stale token on demand (it needs the LWA client secret);
+	// nil makes a stale token ErrStale.
+	Refresher refresh.Refresher
+	// Skew is how long a returned token stays valid at least; zero means DefaultSkew.
+	Skew time.Duration
+	// Now defaults to time.Now.
+	Now func() time.Time
+
+	mu       sync.Mutex
+	cache    map[key]Token
+	inflight map[key]*call
+}
+
+type key struct {
+	sellingPartnerID string
+	region           amazon.Region
+}
+
+type call struct {
+	done chan struct{}
+	tok  Token
+	err  error
+}
+
+func (r *Reader) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reader) skew() time.Duration {
+	if r.Skew > 0 {
+		return r.Skew
+	}
+	return DefaultSkew
+}
+
+func (r *Reader) fresh(t Token) bool {
+	return t.AccessToken != "" && t.ExpiresAt.Sub(r.now()) >= r.skew()
+}
+
+// AccessToken returns the seller's access token for region, valid for at least the skew. A cached
+// token costs no AWS call; concurrent callers for the same seller share one read (and at most
+// one refresh).
+func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region) (Token, error) {
+	if sellingPartnerID == "" || !region.Valid() {
+		return Token{}, fmt.Errorf("access token: invalid seller %q or region %q", sellingPartnerID, region)
+	}
+	k := key{sellingPartnerID, region}
+	for {
+		r.mu.Lock()
+		if t, ok := r.cache[k]; ok && r.fresh(t) {
+			r.mu.Unlock()
+			return t, nil
+		}
+		if c, ok := r.inflight[k]; ok {
+			r.mu.Unlock()
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return Token{}, fmt.Errorf("access token: %w", ctx.Err())
+			}
+			// The leader gave up on its own context: try again with ours.
+			if c.err != nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+				continue
+			}
+			return c.tok, c.err
+		}
+		c := &call{done: make(chan struct{})}
+		if r.inflight == nil {
+			r.inflight = map[key]*call{}
+			r.cache = map[key]Token{}
+		}
+		r.inflight[k] = c
+		r.mu.Unlock()
+
+		c.tok, c.err = r.load(ctx, k)
+		r.mu.Lock()
+		delete(r.inflight, k)
+		if c.err == nil {
+			r.cache[k] = c.tok
+		} else {
+			delete(r.cache, k)
+		}
+		r.mu.Unlock()
+		close(c.done)
+		return c.tok, c.err
+	}
+}
+
+func (r *Reader) load(ctx context.Context, k key) (Token, error) {
+	withRefresh := r.Refresher != nil
+	st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, withRefresh)
+	if err != nil {
+		return Token{}, fmt.Errorf("access token: %w", err)
+	}
+	if st.ReauthorizationRequired {
+		return Token{}, fmt.Errorf("access token: %w", ErrReauthorizationRequired)
+	}
+	t := Token{AccessToken: st.AccessToken, ExpiresAt: st.ExpiresAt}
+	if r.fresh(t) {
+		return t, nil
+	}
+	if !withRefresh {
+		return Token{}, fmt.Errorf("access token: %w (expires %s)", ErrStale, st.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	asked := r.now() // the token's lifetime counts from the request, not from the answer
+	answer, err := r.Refresher.Refresh(ctx, st.RefreshToken)
+	if err != nil {
+		return Token{}, fmt.Errorf("access token: %w: on-demand refresh: %w", ErrStale, err)
+	}
+	now := r.now()
+	t = Token{AccessToken: answer.AccessToken, ExpiresAt: asked.Add(answer.ExpiresIn)}
+	_, err = r.Store.SaveRefreshed(ctx, refresh.Refreshed{
+		SellingPartnerID:     k.sellingPartnerID,
+		Region:               k.region,
+		ReadVersion:          st.Version,
+		AccessToken:          answer.AccessToken,
+		AccessTokenExpiresAt: t.ExpiresAt,
+		RefreshToken:         answer.RefreshToken,
+		UpdatedAt:            now,
+	})
+	switch {
+	case err == nil:
+		return t, nil
+	case errors.Is(err, refresh.ErrConflict):
+		// Another writer (the job, another process, a re-authorization) got there first; its
+		// token is the one to use.
+		st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, false)
+		if err != nil {
+			return Token{}, fmt.Errorf("access token: %w", err)
+		}
+		if st.ReauthorizationRequired {
+			return Token{}, fmt.Errorf("access token: %w", ErrReauthorizationRequired)
+		}
+		if t := (Token{AccessToken: st.AccessToken, ExpiresAt: st.ExpiresAt}); r.fresh(t) {
+			return t, nil
+		}
+		return Token{}, fmt.Errorf("access token: %w (changed during refresh)", ErrStale)
+	default:
+		// The new token is valid at LWA even though it could not be stored.
+		return t, nil
+	}
+}

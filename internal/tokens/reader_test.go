@@ -1,0 +1,177 @@
+package tokens_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/refresh"
+	"github.com/sellerauth/sellerauth/internal/tokens"
+)
+
+func TestCacheHitMakesNoAWSCall(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stored := f.authorize("A1SELLER", amazon.RegionEU)
+	r := &tokens.Reader{Store: f.store, Now: f.clock.Now}
+	f.calls.Reset()
+
+	first, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionEU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.AccessToken != stored.AccessToken {
+		t.Fatal("the reader returned another token than the stored one")
+	}
+	if got := f.calls.Total(); got != 1 {
+		t.Fatalf("first read: %d AWS calls (%v), want one GetItem", got, f.calls.Counts())
+	}
+	f.calls.Reset()
+	f.clock.Advance(50 * time.Minute) // 10 minutes left: more than the 5-minute skew
+	second, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionEU)
+	if err != nil || second != first {
+		t.Fatalf("cached read: %v, %v", second == first, err)
+	}
+	if got := f.calls.Total(); got != 0 {
+		t.Errorf("cache hit made %d AWS calls", got)
+	}
+}
+
+func TestCacheIsPerSellerAndRegion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := f.authorize("A1SELLER", amazon.RegionNA)
+	b := f.authorize("A2SELLER", amazon.RegionNA)
+	r := &tokens.Reader{Store: f.store, Now: f.clock.Now}
+	for _, tc := range []struct {
+		id     string
+		region amazon.Region
+		want   string
+	}{{"A1SELLER", amazon.RegionNA, a.AccessToken}, {"A2SELLER", amazon.RegionNA, b.AccessToken}, {"A1SELLER", amazon.RegionNA, a.AccessToken}} {
+		got, err := r.AccessToken(t.Context(), tc.id, tc.region)
+		if err != nil || got.AccessToken != tc.want {
+			t.Fatalf("%s: another seller's token or %v", tc.id, err)
+		}
+	}
+	if _, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionFE); !errors.Is(err, tokens.ErrNotAuthorized) {
+		t.Errorf("other region: err = %v, want ErrNotAuthorized", err)
+	}
+}
+
+func TestStaleTokenRefreshedOnceUnderConcurrentCallers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stored := f.authorize("A1SELLER", amazon.RegionNA)
+	f.clock.Advance(58 * time.Minute) // the schedule is late: 2 minutes left
+	f.amazon.SetLatency(50 * time.Millisecond)
+	r := &tokens.Reader{Store: f.store, Refresher: f.lwa, Now: f.clock.Now}
+	f.calls.Reset()
+	refreshesBefore := f.amazon.Stats().Refreshes
+
+	const callers = 50
+	var wg sync.WaitGroup
+	got := make([]tokens.Token, callers)
+	errs := make([]error, callers)
+	start := make(chan struct{})
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range callers {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		if got[i] != got[0] || got[i].AccessToken == stored.AccessToken || !f.amazon.AccessTokenValid(got[i].AccessToken) {
+			t.Fatalf("caller %d got a different, old or invalid token", i)
+		}
+	}
+	if n := f.amazon.Stats().Refreshes - refreshesBefore; n != 1 {
+		t.Errorf("%d refreshes at LWA, want 1", n)
+	}
+	if n := f.calls.Count("DynamoDB.UpdateItem"); n != 1 {
+		t.Errorf("%d writes, want 1", n)
+	}
+	it, err := f.store.Get(t.Context(), "A1SELLER", amazon.RegionNA)
+	if err != nil || it.AccessToken != got[0].AccessToken || it.Version != 2 || it.RefreshToken != stored.RefreshToken {
+		t.Errorf("stored item: version %d, same token %v, %v", it.Version, it.AccessToken == got[0].AccessToken, err)
+	}
+}
+
+func TestTypedErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.authorize("A1STALE", amazon.RegionNA)
+	f.authorize("A2REVOKED", amazon.RegionNA)
+	it, err := f.store.Get(t.Context(), "A2REVOKED", amazon.RegionNA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	if err := f.store.MarkReauthorizationRequired(t.Context(), refresh.Due{SellingPartnerID: "A2REVOKED", Region: amazon.RegionNA, Version: it.Version}, now, now.Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(56 * time.Minute)
+	r := &tokens.Reader{Store: f.store, Now: f.clock.Now} // no credentials: cannot refresh
+	tests := []struct {
+		name string
+		id   string
+		want error
+	}{
+		{"never authorized", "A9NOBODY", tokens.ErrNotAuthorized},
+		{"re-authorization required", "A2REVOKED", tokens.ErrReauthorizationRequired},
+		{"stale and no credentials", "A1STALE", tokens.ErrStale},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := r.AccessToken(t.Context(), tc.id, amazon.RegionNA); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReaderWithoutCredentialsNeverReadsTheRefreshToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.authorize("A1SELLER", amazon.RegionNA)
+	st, err := f.store.ReadAccessToken(t.Context(), "A1SELLER", amazon.RegionNA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RefreshToken != "" || st.AccessToken == "" || st.Version != 1 {
+		t.Errorf("read without refresh token: refresh token present %v, access token present %v, version %d",
+			st.RefreshToken != "", st.AccessToken != "", st.Version)
+	}
+}
+
+func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.authorize("A1SELLER", amazon.RegionNA)
+	f.clock.Advance(58 * time.Minute)
+	f.amazon.SetLatency(300 * time.Millisecond)
+	r := &tokens.Reader{Store: f.store, Refresher: f.lwa, Now: f.clock.Now}
+
+	leaderCtx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := r.AccessToken(leaderCtx, "A1SELLER", amazon.RegionNA)
+		leaderErr <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // the follower arrives while the leader's read is in flight
+	tok, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+	if err != nil || !f.amazon.AccessTokenValid(tok.AccessToken) {
+		t.Fatalf("follower: %v", err)
+	}
+	if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("leader: err = %v, want its deadline", err)
+	}
+}
