@@ -75,7 +75,7 @@ e2e: tools ## the end-to-end browser test alone (headless Chromium), without the
 	@mkdir -p $(BUILD_DIR)/e2e
 	set -o pipefail; $(GO) test -count=1 -run '^TestEndToEnd$$' -v -artifacts -outputdir $(BUILD_DIR)/e2e ./internal/devstack/ | grep -v 'e2e_test.go:27: '
 
-BENCH_COLDSTART_RUNS ?= 31
+BENCH_COLDSTART_RUNS ?= 61
 bench-coldstart: ## median init duration of each function vs a hello-world Go Lambda under the Runtime Interface Emulator
 	$(GO) run ./cmd/coldstart -runs $(BENCH_COLDSTART_RUNS)
 

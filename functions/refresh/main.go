@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 )
 
 func main() {
@@ -19,7 +20,7 @@ func main() {
 		log.Error("start-up failed", "error", err)
 		os.Exit(1)
 	}
-	h, err := app.NewRefresh(app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: log})
+	h, err := lwaapp.NewRefresh(app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: log})
 	if err != nil {
 		log.Error("start-up failed", "error", err)
 		os.Exit(1)

@@ -9,14 +9,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/authflow"
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/httpapi"
-	"github.com/sellerauth/sellerauth/internal/lwa"
 )
 
 // Runtime is what a function's main hands over: its environment, the AWS configuration and the
@@ -27,11 +23,13 @@ type Runtime struct {
 	Log    *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// LWAHTTPClient defaults to lwa.New's client (with a timeout and keep-alive).
+	// LWAHTTPClient, for the functions that call Login with Amazon, defaults to lwa.New's client
+	// (with a timeout and keep-alive).
 	LWAHTTPClient *http.Client
 }
 
-func (r Runtime) now() func() time.Time {
+// Clock is the runtime's clock: Now, or time.Now.
+func (r Runtime) Clock() func() time.Time {
 	if r.Now != nil {
 		return r.Now
 	}
@@ -54,32 +52,9 @@ func newFlowHandler(r Runtime) (*httpapi.Handler, error) {
 		Consent:            c.Consent,
 		DefaultMarketplace: c.DefaultMarketplace,
 		StateTTL:           c.StateTTL,
-		Now:                r.now(),
+		Now:                r.Clock(),
 		Random:             rand.Reader,
 		States:             &dynamo.StateStore{Client: db, Table: c.StateTable},
 	}
-	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.now()}, nil
-}
-
-// NewCallback wires the callback function (GET /callback).
-func NewCallback(r Runtime) (*httpapi.Handler, error) {
-	c, err := loadCallbackConfig(r.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	db := dynamodb.NewFromConfig(r.AWS)
-	creds := credentials.New(secretsmanager.NewFromConfig(r.AWS), c.LWA.SecretID)
-	client := lwa.New(c.LWA.TokenURL, creds)
-	if r.LWAHTTPClient != nil {
-		client.HTTPClient = r.LWAHTTPClient
-	}
-	svc := &authflow.Service{
-		Consent:   amazon.Consent{RedirectURI: c.RedirectURI},
-		Now:       r.now(),
-		Random:    rand.Reader,
-		States:    &dynamo.StateStore{Client: db, Table: c.StateTable},
-		Tokens:    &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.now()},
-		Exchanger: client,
-	}
-	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.now(), SuccessURL: c.SuccessURL}, nil
+	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock()}, nil
 }

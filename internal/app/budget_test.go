@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 )
 
 // TestCallBudgetNoNetworkDuringInit builds every function exactly as its main does, with every
@@ -59,7 +60,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	for name, build := range map[string]func(app.Runtime) (any, error){
 		"authorize": func(r app.Runtime) (any, error) { return app.NewAuthorize(r) },
 		"login":     func(r app.Runtime) (any, error) { return app.NewLogin(r) },
-		"callback":  func(r app.Runtime) (any, error) { return app.NewCallback(r) },
+		"callback":  func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
 	} {
 		if _, err := build(r); err != nil {
 			t.Fatalf("%s: %v", name, err)

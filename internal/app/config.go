@@ -14,9 +14,6 @@ import (
 // Getenv reads one environment variable; os.Getenv outside tests.
 type Getenv func(string) string
 
-// DefaultLWATokenURL is Login with Amazon's one token endpoint for every region.
-const DefaultLWATokenURL = "https://api.amazon.com/auth/o2/token"
-
 // flowConfig is the environment of the authorize and login functions.
 type flowConfig struct {
 	Consent            amazon.Consent
@@ -40,7 +37,7 @@ func loadFlowConfig(getenv Getenv) (flowConfig, error) {
 		errs = append(errs, fmt.Errorf("APP_DRAFT must be true or false, not %q", v))
 	}
 	if v := getenv("REDIRECT_URI"); v != "" {
-		if err := checkRedirectURI(v); err != nil {
+		if err := CheckRedirectURI(v); err != nil {
 			errs = append(errs, fmt.Errorf("REDIRECT_URI: %w", err))
 		}
 		c.Consent.RedirectURI = v
@@ -75,9 +72,9 @@ func loadFlowConfig(getenv Getenv) (flowConfig, error) {
 	return c, errors.Join(errs...)
 }
 
-// checkRedirectURI catches what Amazon's consent page would refuse with MD5101/MD5110 before a
+// CheckRedirectURI catches what Amazon's consent page would refuse with MD5101/MD5110 before a
 // seller meets it.
-func checkRedirectURI(v string) error {
+func CheckRedirectURI(v string) error {
 	if err := amazon.CheckRedirectURI(v); err != nil {
 		return err
 	}
@@ -85,63 +82,4 @@ func checkRedirectURI(v string) error {
 		return errors.New("must use https")
 	}
 	return nil
-}
-
-// callbackConfig is the environment of the callback function.
-type callbackConfig struct {
-	RedirectURI string
-	SuccessURL  string
-	StateTable  string
-	TokenTable  string
-	LWA         lwaConfig
-}
-
-type lwaConfig struct {
-	SecretID string
-	TokenURL string
-}
-
-func loadLWAConfig(getenv Getenv) (lwaConfig, error) {
-	var errs []error
-	c := lwaConfig{SecretID: getenv("LWA_CREDENTIALS_SECRET_ID"), TokenURL: getenv("LWA_TOKEN_URL")}
-	if c.SecretID == "" {
-		errs = append(errs, errors.New("LWA_CREDENTIALS_SECRET_ID is required"))
-	}
-	if c.TokenURL == "" {
-		c.TokenURL = DefaultLWATokenURL
-	}
-	if u, err := url.Parse(c.TokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, errors.New("LWA_TOKEN_URL must be an absolute URL"))
-	}
-	return c, errors.Join(errs...)
-}
-
-func loadCallbackConfig(getenv Getenv) (callbackConfig, error) {
-	var errs []error
-	c := callbackConfig{
-		RedirectURI: getenv("REDIRECT_URI"),
-		SuccessURL:  getenv("SUCCESS_URL"),
-		StateTable:  getenv("STATE_TABLE_NAME"),
-		TokenTable:  getenv("TOKEN_TABLE_NAME"),
-	}
-	if c.RedirectURI != "" {
-		if err := checkRedirectURI(c.RedirectURI); err != nil {
-			errs = append(errs, fmt.Errorf("REDIRECT_URI: %w", err))
-		}
-	}
-	if c.SuccessURL != "" {
-		if u, err := url.Parse(c.SuccessURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, errors.New("SUCCESS_URL must be an absolute URL"))
-		}
-	}
-	if c.StateTable == "" {
-		errs = append(errs, errors.New("STATE_TABLE_NAME is required"))
-	}
-	if c.TokenTable == "" {
-		errs = append(errs, errors.New("TOKEN_TABLE_NAME is required"))
-	}
-	var err error
-	c.LWA, err = loadLWAConfig(getenv)
-	errs = append(errs, err)
-	return c, errors.Join(errs...)
 }

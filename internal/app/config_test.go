@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 )
 
 func TestStartUpRefusesBadConfiguration(t *testing.T) {
@@ -44,7 +45,7 @@ func TestStartUpRefusesBadConfiguration(t *testing.T) {
 			r := app.Runtime{Getenv: func(k string) string { return env[k] }, AWS: aws.Config{Region: "us-east-1"}, Log: slog.Default()}
 			var err error
 			if tc.callback {
-				_, err = app.NewCallback(r)
+				_, err = lwaapp.NewCallback(r)
 			} else {
 				_, err = app.NewAuthorize(r)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
 )
 
@@ -39,7 +40,7 @@ func TestRefreshConfigErrors(t *testing.T) {
 				env[k] = v
 			}
 			env[tc.key] = tc.value
-			_, err := app.NewRefresh(app.Runtime{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler)})
+			_, err := lwaapp.NewRefresh(app.Runtime{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler)})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
@@ -60,7 +61,7 @@ func TestRefreshFunctionRefreshesAnAuthorizedSeller(t *testing.T) {
 	var logBuf, metrics bytes.Buffer
 	rt := s.runtime(s.aws.Config)
 	rt.Log = slog.New(slog.NewJSONHandler(io.MultiWriter(&logBuf, logs), nil))
-	h, err := app.NewRefresh(rt)
+	h, err := lwaapp.NewRefresh(rt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/httpapi"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
@@ -170,7 +171,7 @@ func (s *stack) wire(cfg aws.Config) {
 	if s.login, err = app.NewLogin(s.runtime(cfg)); err != nil {
 		s.t.Fatalf("NewLogin: %v", err)
 	}
-	if s.callback, err = app.NewCallback(s.runtime(cfg)); err != nil {
+	if s.callback, err = lwaapp.NewCallback(s.runtime(cfg)); err != nil {
 		s.t.Fatalf("NewCallback: %v", err)
 	}
 }

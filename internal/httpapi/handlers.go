@@ -37,7 +37,7 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	switch req.RouteKey {
 	case "GET /":
-		return page(ctx, h.Log, http.StatusOK, "landing", pageData{Title: "Connect your Amazon account", Regions: regions()}), nil
+		return page(http.StatusOK, "landing", pageData{Title: "Connect your Amazon account", Regions: regions()}), nil
 	case "GET /authorize":
 		return h.authorize(ctx, req), nil
 	case "GET /login":
@@ -45,7 +45,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	case "GET /callback":
 		return h.callback(ctx, req), nil
 	default:
-		return page(ctx, h.Log, http.StatusNotFound, "error", pageData{Title: "Not found",
+		return page(http.StatusNotFound, "error", pageData{Title: "Not found",
 			Message: "There is nothing here."}), nil
 	}
 }
@@ -115,7 +115,7 @@ func (h *Handler) callback(ctx context.Context, req events.APIGatewayV2HTTPReque
 		}
 		return redirect(http.StatusSeeOther, u, clear)
 	}
-	return page(ctx, h.Log, http.StatusOK, "success", pageData{
+	return page(http.StatusOK, "success", pageData{
 		Title: "Authorization complete", SellingPartnerID: done.SellingPartnerID, Region: done.Region,
 	}, clear)
 }

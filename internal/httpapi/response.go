@@ -32,15 +32,8 @@ func redirect(status int, location string, cookies ...string) response {
 	return response{StatusCode: status, Headers: h, Cookies: cookies}
 }
 
-func page(ctx context.Context, log *slog.Logger, status int, name string, d pageData, cookies ...string) response {
-	body, err := render(name, d)
-	if err != nil {
-		log.ErrorContext(ctx, "render page", "page", name, "error", err)
-		status, body = http.StatusInternalServerError, "Internal error. Please try again later."
-		h := baseHeaders()
-		h["Content-Type"] = "text/plain; charset=utf-8"
-		return response{StatusCode: status, Headers: h, Body: body, Cookies: cookies}
-	}
+func page(status int, name string, d pageData, cookies ...string) response {
+	body := render(name, d)
 	h := baseHeaders()
 	h["Content-Type"] = "text/html; charset=utf-8"
 	return response{StatusCode: status, Headers: h, Body: body, Cookies: cookies}
@@ -66,7 +59,7 @@ func failure(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPR
 	if p.ListMarketplaces {
 		d.Regions = regions()
 	}
-	return page(ctx, log, p.Status, "error", d, cookies...)
+	return page(p.Status, "error", d, cookies...)
 }
 
 // wantsJSON reads Accept; payload 2.0 lowercases header names.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -227,10 +228,12 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return defaultHTTPClient
+	return defaultHTTPClient()
 }
 
-var defaultHTTPClient = New(DefaultTokenURL, nil).HTTPClient
+// defaultHTTPClient serves a Client built without New. It is made on first use, not at package
+// initialisation, which every cold start of every function would pay for.
+var defaultHTTPClient = sync.OnceValue(func() *http.Client { return New(DefaultTokenURL, nil).HTTPClient })
 
 // once sends the request once and reads the answer.
 func (c *Client) once(ctx context.Context, encoded string, secrets []string) (Token, error) {

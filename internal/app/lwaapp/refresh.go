@@ -1,4 +1,4 @@
-package app
+package lwaapp
 
 import (
 	"context"
@@ -12,11 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
-	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
@@ -27,7 +25,7 @@ type refreshConfig struct {
 	Policy     refresh.Policy
 }
 
-func loadRefreshConfig(getenv Getenv) (refreshConfig, error) {
+func loadRefreshConfig(getenv app.Getenv) (refreshConfig, error) {
 	var errs []error
 	c := refreshConfig{TokenTable: getenv("TOKEN_TABLE_NAME")}
 	if c.TokenTable == "" {
@@ -101,17 +99,14 @@ type RefreshResult struct {
 
 // NewRefresh wires the refresh function. Nothing talks to the network here: the secret is fetched
 // on the first refresh.
-func NewRefresh(r Runtime) (*RefreshHandler, error) {
+func NewRefresh(r app.Runtime) (*RefreshHandler, error) {
 	c, err := loadRefreshConfig(r.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	db := dynamodb.NewFromConfig(r.AWS)
-	creds := credentials.New(secretsmanager.NewFromConfig(r.AWS), c.LWA.SecretID)
-	client := lwa.New(c.LWA.TokenURL, creds)
-	if r.LWAHTTPClient != nil {
-		client.HTTPClient = r.LWAHTTPClient
-	} else if tr, ok := client.HTTPClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < c.Policy.Concurrency {
+	client := newLWAClient(r, c.LWA)
+	if tr, ok := client.HTTPClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < c.Policy.Concurrency {
 		// Keep one idle connection per worker, so that keep-alive holds at any concurrency.
 		tr.MaxIdleConnsPerHost = c.Policy.Concurrency
 	}
@@ -123,10 +118,10 @@ func NewRefresh(r Runtime) (*RefreshHandler, error) {
 		return backoff(attempt)
 	}
 	job := &refresh.Job{
-		Store:     &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.now()},
+		Store:     &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.Clock()},
 		Refresher: client,
 		Policy:    c.Policy,
-		Now:       r.now(),
+		Now:       r.Clock(),
 		Log:       r.Log,
 		Metrics:   os.Stdout,
 		Retries:   retries.Load,
