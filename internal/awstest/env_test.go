@@ -45,7 +45,7 @@ func TestCreateTablesMatchesTheTemplate(t *testing.T) {
 	if len(tbl.GlobalSecondaryIndexes) != 1 || aws.ToString(tbl.GlobalSecondaryIndexes[0].IndexName) != "refresh-due" {
 		t.Fatalf("token GSIs = %+v", tbl.GlobalSecondaryIndexes)
 	}
-	if p := tbl.GlobalSecondaryIndexes[0].Projection; p.ProjectionType != types.ProjectionTypeInclude || len(p.NonKeyAttributes) != 4 {
+	if p := tbl.GlobalSecondaryIndexes[0].Projection; p.ProjectionType != types.ProjectionTypeInclude || len(p.NonKeyAttributes) != 5 {
 		t.Errorf("GSI projection = %+v", p)
 	}
 }

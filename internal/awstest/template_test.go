@@ -47,7 +47,7 @@ func TestTableSpecsOfTheRepositoryTemplate(t *testing.T) {
 		t.Errorf("GSI = %s %s", aws.ToString(gsi.IndexName), describeKeys(gsi.KeySchema))
 	}
 	if gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
-		strings.Join(gsi.Projection.NonKeyAttributes, ",") != "refresh_token,version,status,reauthorize_by" {
+		strings.Join(gsi.Projection.NonKeyAttributes, ",") != "refresh_token,version,status,reauthorize_by,invalid_grant_count" {
 		t.Errorf("GSI projection = %s %v", gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
 	}
 	if token.BillingMode != types.BillingModePayPerRequest {

@@ -259,6 +259,8 @@ func (j *Job) one(ctx context.Context, stopRun context.CancelCauseFunc, lwaSlots
 		AccessToken:          tok.AccessToken,
 		AccessTokenExpiresAt: asked.Add(tok.ExpiresIn),
 		RefreshToken:         tok.RefreshToken,
+		PreviousRefreshToken: d.RefreshToken,
+		ClearInvalidGrants:   d.InvalidGrants > 0,
 		UpdatedAt:            now,
 	})
 	switch {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -136,6 +138,7 @@ func newFixture(t testing.TB) *fixture {
 	f := &fixture{t: t, env: env, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	f.table = env.CreateTables(t).Token
 	cfg := env.Config.Copy()
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.MaxIdleConnsPerHost = 64 })
 	f.calls = awstest.CountCalls(&cfg)
 	f.reads = countReads(&cfg)
 	f.db = dynamodb.NewFromConfig(cfg)
@@ -146,6 +149,7 @@ func newFixture(t testing.TB) *fixture {
 	secretID := env.CreateSecret(t, fmt.Sprintf(`{"client_id":%q,"client_secret":%q}`, clientID, clientSecret))
 	f.lwa = lwa.New(srv.URL+sandbox.TokenPath, credentials.New(secretsmanager.NewFromConfig(cfg), secretID))
 	f.lwa.HTTPClient.Timeout = 2 * time.Second
+	f.lwa.HTTPClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	f.lwa.Backoff = func(int) time.Duration { return 5 * time.Millisecond }
 	return f
 }

@@ -24,6 +24,9 @@ type Due struct {
 	// ReauthorizeBy is when the seller must authorize again (365 days after consent); zero if
 	// the index does not carry it.
 	ReauthorizeBy time.Time
+	// InvalidGrants is how many invalid_grant answers are counted against the item. It comes
+	// from the same index image as Version, so a write conditional on Version can trust it.
+	InvalidGrants int
 }
 
 // Refreshed is the outcome of a successful refresh, written conditionally on ReadVersion.
@@ -35,7 +38,11 @@ type Refreshed struct {
 	AccessTokenExpiresAt time.Time
 	// RefreshToken is the one LWA answered with (normally the same as before).
 	RefreshToken string
-	UpdatedAt    time.Time
+	// PreviousRefreshToken is the stored one: refresh_token is written only when they differ.
+	PreviousRefreshToken string
+	// ClearInvalidGrants removes the refresh-failure bookkeeping (set it when there may be some).
+	ClearInvalidGrants bool
+	UpdatedAt          time.Time
 }
 
 // InvalidGrants is the refresh-failure bookkeeping of one authorization after a failure was

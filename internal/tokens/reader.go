@@ -176,7 +176,10 @@ func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 		AccessToken:          answer.AccessToken,
 		AccessTokenExpiresAt: t.ExpiresAt,
 		RefreshToken:         answer.RefreshToken,
-		UpdatedAt:            now,
+		PreviousRefreshToken: st.RefreshToken,
+		// The reader does not read the failure bookkeeping; clearing what may not be there is safe.
+		ClearInvalidGrants: true,
+		UpdatedAt:          now,
 	})
 	switch {
 	case err == nil:

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sellerauth/sellerauth/internal/app"
@@ -104,7 +105,15 @@ func NewRefresh(r app.Runtime) (*RefreshHandler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	db := dynamodb.NewFromConfig(r.AWS)
+	// Up to twice Concurrency workers write at once: keep that many connections to DynamoDB
+	// alive instead of the SDK's 10, or every run pays new TLS handshakes.
+	db := dynamodb.NewFromConfig(r.AWS, func(o *dynamodb.Options) {
+		if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+			o.HTTPClient = b.WithTransportOptions(func(tr *http.Transport) {
+				tr.MaxIdleConnsPerHost = 2 * c.Policy.Concurrency
+			})
+		}
+	})
 	client := newLWAClient(r, c.LWA)
 	if tr, ok := client.HTTPClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < c.Policy.Concurrency {
 		// Keep one idle connection per worker, so that keep-alive holds at any concurrency.
