@@ -1,27 +1,19 @@
-// Command authorize is the authorize Lambda function: see DESIGN.md for its route and environment.
+// Command authorize is the authorize Lambda function: the landing page (GET /) and GET /authorize,
+// which issues a state bound to the browser and sends the seller to Seller or Vendor Central.
+// Its environment is in DESIGN.md and README.md.
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sellerauth/sellerauth/internal/app"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := app.LoadAWSConfig(context.Background())
+	r := app.Start()
+	h, err := app.NewAuthorize(r)
 	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
-	}
-	h, err := app.NewAuthorize(app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: log})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
+		r.Fail(err)
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

@@ -1,28 +1,20 @@
-// Command callback is the callback Lambda function: see DESIGN.md for its route and environment.
+// Command callback is the callback Lambda function: GET /callback, the redirect URI, which consumes
+// the state, exchanges the code at Login with Amazon and stores the seller's tokens.
+// Its environment is in DESIGN.md and README.md.
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := app.LoadAWSConfig(context.Background())
+	r := app.Start()
+	h, err := lwaapp.NewCallback(r)
 	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
-	}
-	h, err := lwaapp.NewCallback(app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: log})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
+		r.Fail(err)
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

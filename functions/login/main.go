@@ -1,27 +1,19 @@
-// Command login is the login Lambda function: see DESIGN.md for its route and environment.
+// Command login is the login Lambda function: GET /login, Amazon's log-in URI step of the website
+// and Appstore-initiated flows.
+// Its environment is in DESIGN.md and README.md.
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sellerauth/sellerauth/internal/app"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	cfg, err := app.LoadAWSConfig(context.Background())
+	r := app.Start()
+	h, err := app.NewLogin(r)
 	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
-	}
-	h, err := app.NewLogin(app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: log})
-	if err != nil {
-		log.Error("start-up failed", "error", err)
-		os.Exit(1)
+		r.Fail(err)
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

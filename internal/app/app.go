@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -57,4 +60,24 @@ func newFlowHandler(r Runtime) (*httpapi.Handler, error) {
 		States:             &dynamo.StateStore{Client: db, Table: c.StateTable},
 	}
 	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock()}, nil
+}
+
+// Start is where every function's main begins: the JSON logger that adds Lambda's request ID to
+// each line, and the AWS configuration from the environment. It makes no network call; if the
+// environment is unusable the function fails its init with a log line that says why.
+func Start() Runtime {
+	log := lambdacontext.NewLogger()
+	cfg, err := LoadAWSConfig(context.Background())
+	r := Runtime{Getenv: os.Getenv, AWS: cfg, Log: log}
+	if err != nil {
+		r.Fail(err)
+	}
+	return r
+}
+
+// Fail logs why the function cannot start and ends the process: Lambda reports an init error
+// and CloudWatch keeps the reason.
+func (r Runtime) Fail(err error) {
+	r.Log.Error("start-up failed", "error", err)
+	os.Exit(1)
 }

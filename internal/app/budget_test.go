@@ -1,12 +1,9 @@
 package app_test
 
 import (
-	"context"
-	"log/slog"
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,15 +49,12 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	cfg, err := app.LoadAWSConfig(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := app.Runtime{Getenv: os.Getenv, AWS: cfg, Log: slog.Default()}
+	r := app.Start() // exactly what every main does first
 	for name, build := range map[string]func(app.Runtime) (any, error){
 		"authorize": func(r app.Runtime) (any, error) { return app.NewAuthorize(r) },
 		"login":     func(r app.Runtime) (any, error) { return app.NewLogin(r) },
 		"callback":  func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
+		"refresh":   func(r app.Runtime) (any, error) { return lwaapp.NewRefresh(r) },
 	} {
 		if _, err := build(r); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -69,7 +63,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	if n := conns.Load(); n != 0 {
 		t.Fatalf("init opened %d network connections, want 0", n)
 	}
-	t.Logf("network connections during init of authorize, login, callback: %d", conns.Load())
+	t.Logf("network connections during init of authorize, login, callback, refresh: %d", conns.Load())
 }
 
 // TestCallBudgetPerRequest counts the AWS and LWA calls each request makes, cold and warm.
