@@ -69,7 +69,8 @@ bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due)
 	BENCH_REFRESH_SIZES=$(BENCH_REFRESH_SIZES) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRefresh' -benchtime 1x -timeout 60m ./internal/refresh/
 
 dev: ## the whole system on loopback: sandbox Amazon, functions under the Lambda emulator, local API Gateway (Ctrl-C stops it)
-	$(GO) run ./cmd/devstack $(DEV_FLAGS)
+	@$(GO) build -o $(BUILD_DIR)/devstack ./cmd/devstack
+	@$(BUILD_DIR)/devstack $(DEV_FLAGS)
 
 e2e: tools ## the end-to-end browser test alone (headless Chromium), without the stack's log lines; screenshots kept under .build/e2e
 	@mkdir -p $(BUILD_DIR)/e2e
