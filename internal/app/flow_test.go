@@ -572,3 +572,17 @@ func TestLogInStepNewStateWhenRegionOrCookieDiffers(t *testing.T) {
 		})
 	}
 }
+
+func TestHybridAppStoresMWSAuthToken(t *testing.T) {
+	s := newStack(t)
+	state, _ := s.startWebsite("marketplace=UK")
+	const mws = "amzn.mws.4ea38b7b-f563-7709-4bae-87aeaEXAMPLE"
+	q := callbackQuery(state, s.consent()) + "&mws_auth_token=" + url.QueryEscape(mws)
+	remember(mws)
+	if res := invoke(t, s.callback, event(t, "callback", q, stateCookie(state))); res.StatusCode != http.StatusOK {
+		t.Fatalf("callback: %d %s", res.StatusCode, res.Body)
+	}
+	if item := s.storedItem(amazon.RegionEU); item.MWSAuthToken != mws {
+		t.Errorf("mws_auth_token not stored")
+	}
+}
