@@ -82,7 +82,7 @@ func TestMarketplacesMatchAmazonMD(t *testing.T) {
 func TestMarketplacesIsAFreshCopy(t *testing.T) {
 	a := Marketplaces()
 	a[0].SellerCentral = "https://evil.example"
-	a = append(a[:1], a[2:]...)
+	copy(a[1:], a[2:]) // what deleting an element does to the backing array
 	b := Marketplaces()
 	if b[0].SellerCentral != "https://sellercentral.amazon.com" || len(b) != 23 || b[1].Code != "CA" {
 		t.Fatal("editing the result of Marketplaces changed the table")

@@ -21,6 +21,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/httpapi"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
@@ -85,24 +86,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// clock is a settable clock shared by the functions and the sandbox.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // stack is the three functions wired as in AWS, against moto_server and the Amazon sandbox.
 type stack struct {
 	t         *testing.T
@@ -111,7 +94,7 @@ type stack struct {
 	secretID  string
 	amazon    *sandbox.Sandbox
 	lwaURL    string
-	clock     *clock
+	clock     *fakeclock.Clock
 	env       map[string]string
 	calls     *awstest.CallCounter
 	authorize *httpapi.Handler
@@ -125,7 +108,7 @@ func withEnv(k, v string) option { return func(s *stack) { s.env[k] = v } }
 
 func newStack(t *testing.T, opts ...option) *stack {
 	t.Helper()
-	s := &stack{t: t, aws: awstest.Start(t), clock: &clock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}}
+	s := &stack{t: t, aws: awstest.Start(t), clock: fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
 	s.tables = s.aws.CreateTables(t)
 	s.secretID = s.aws.CreateSecret(t, secretJSON(clientID, clientSecret))
 	remember(clientSecret)

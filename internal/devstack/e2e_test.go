@@ -2,7 +2,6 @@ package devstack_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,5 +277,5 @@ func (s *shots) take(c context.Context, name string) {
 			s.t.Fatal(err)
 		}
 	}
-	s.t.Log(fmt.Sprintf("screenshot %s.png", name))
+	s.t.Logf("screenshot %s.png", name)
 }

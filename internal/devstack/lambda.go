@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"regexp"
 	"sort"
 	"strconv"
 	"sync"
@@ -23,23 +22,7 @@ type lambdaFunc struct {
 	proc *process
 	// mu serialises invocations: one execution environment handles one event at a time.
 	mu sync.Mutex
-
-	reportMu sync.Mutex
-	inits    []float64 // Init Duration of each cold start, in ms
-	reports  []Report
 }
-
-// Report is what one RIE REPORT line says.
-type Report struct {
-	DurationMs float64
-	// InitMs is set on a cold start's REPORT.
-	InitMs float64
-}
-
-var (
-	reportRe = regexp.MustCompile(`^REPORT RequestId: \S+\s+(?:Init Duration: ([0-9.]+) ms\s+)?Duration: ([0-9.]+) ms`)
-	initRe   = regexp.MustCompile(`INIT REPORT.*?(?:Init Duration|durationMs)[:=]?\s*([0-9.]+)`)
-)
 
 // startLambda runs rie with bootstrap on a free loopback port. env is the whole environment of
 // the function: nothing of the caller's leaks in (no credentials of the developer's own).
@@ -66,7 +49,7 @@ func startLambda(rie, bootstrap string, f Function, name string, env map[string]
 	for _, k := range keys {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
-	lf.proc, err = startProcess(name, cmd, logs, lf.observe)
+	lf.proc, err = startProcess(name, cmd, logs)
 	if err != nil {
 		return nil, err
 	}
@@ -75,29 +58,6 @@ func startLambda(rie, bootstrap string, f Function, name string, env map[string]
 		return nil, fmt.Errorf("%s: runtime interface emulator did not start: %w", name, err)
 	}
 	return lf, nil
-}
-
-func (lf *lambdaFunc) observe(line string) {
-	if m := reportRe.FindStringSubmatch(line); m != nil {
-		var r Report
-		r.DurationMs, _ = strconv.ParseFloat(m[2], 64)
-		if m[1] != "" {
-			r.InitMs, _ = strconv.ParseFloat(m[1], 64)
-		}
-		lf.reportMu.Lock()
-		lf.reports = append(lf.reports, r)
-		if r.InitMs > 0 {
-			lf.inits = append(lf.inits, r.InitMs)
-		}
-		lf.reportMu.Unlock()
-	}
-}
-
-// Reports returns the REPORT lines seen so far.
-func (lf *lambdaFunc) Reports() []Report {
-	lf.reportMu.Lock()
-	defer lf.reportMu.Unlock()
-	return append([]Report(nil), lf.reports...)
 }
 
 // FunctionError is an invocation whose handler returned an error or panicked.

@@ -23,7 +23,7 @@ type process struct {
 	done chan struct{}
 }
 
-func startProcess(name string, cmd *exec.Cmd, logs *Logs, onLine func(string)) (*process, error) {
+func startProcess(name string, cmd *exec.Cmd, logs *Logs) (*process, error) {
 	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
@@ -49,11 +49,7 @@ func startProcess(name string, cmd *exec.Cmd, logs *Logs, onLine func(string)) (
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			line := sc.Text()
-			if onLine != nil {
-				onLine(line)
-			}
-			logs.Line(name, line)
+			logs.Line(name, sc.Text())
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()

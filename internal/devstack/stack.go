@@ -252,7 +252,7 @@ func (s *Stack) startMoto() (string, error) {
 		return "", err
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	s.moto, err = startProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs, nil)
+	s.moto, err = startProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs)
 	if err != nil {
 		return "", err
 	}

@@ -38,7 +38,8 @@ const (
 )
 
 // RefreshDueIndex is the token table's GSI on (refresh_shard, refresh_due_at). It projects
-// refresh_token, version and status, so the refresh job needs no second read.
+// refresh_token, version, status, reauthorize_by and invalid_grant_count, so the refresh job needs
+// no second read.
 const RefreshDueIndex = "refresh-due"
 
 // DueShards is the number of refresh_shard partitions of the refresh-due index. Spreading the

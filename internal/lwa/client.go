@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -148,10 +149,7 @@ func (c *Client) attempts(ctx context.Context, form url.Values, creds Credential
 	if creds.ClientID == "" || creds.ClientSecret == "" {
 		return Token{}, errors.New("client credentials are incomplete")
 	}
-	body := make(url.Values, len(form)+2)
-	for k, v := range form {
-		body[k] = v
-	}
+	body := maps.Clone(form)
 	body.Set("client_id", creds.ClientID)
 	body.Set("client_secret", creds.ClientSecret)
 	encoded := body.Encode()

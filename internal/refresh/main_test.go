@@ -25,6 +25,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
@@ -36,25 +37,6 @@ const (
 	clientID     = "amzn1.application-oa2-client.0123456789abcdef"
 	clientSecret = "amzn1.oa2-cs.v1.refresh-test-secret"
 )
-
-// clock is the shared fake clock of the job and the sandbox; it starts at the real time so that
-// lease and deadline arithmetic stays plausible.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // readCounter counts the items DynamoDB read for us: Query's ScannedCount and one per GetItem
 // that found an item, from the real SDK's answers.
@@ -127,7 +109,7 @@ type fixture struct {
 	store  *dynamo.TokenStore
 	amazon *sandbox.Sandbox
 	lwa    *lwa.Client
-	clock  *clock
+	clock  *fakeclock.Clock
 	logs   *bytes.Buffer
 	logMu  *sync.Mutex
 }
@@ -135,7 +117,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	env := awstest.Start(t)
-	f := &fixture{t: t, env: env, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	f := &fixture{t: t, env: env, clock: fakeclock.New(time.Now().UTC().Truncate(time.Second)), logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	f.table = env.CreateTables(t).Token
 	cfg := env.Config.Copy()
 	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.MaxIdleConnsPerHost = 64 })

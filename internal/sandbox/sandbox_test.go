@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
@@ -20,30 +21,12 @@ const (
 	sellerID     = "A3SELLER0001"
 )
 
-// clock is a settable clock for the sandbox.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // env is a sandbox served over HTTP, as the token client will see it.
 type env struct {
 	sb    *sandbox.Sandbox
-	clock *clock
+	clock *fakeclock.Clock
 	url   string
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
@@ -27,36 +27,19 @@ const (
 	clientSecret = "amzn1.oa2-cs.v1.reader-test-secret"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	t      *testing.T
 	calls  *awstest.CallCounter
 	store  *dynamo.TokenStore
 	amazon *sandbox.Sandbox
 	lwa    *lwa.Client
-	clock  *clock
+	clock  *fakeclock.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	env := awstest.Start(t)
-	f := &fixture{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	f := &fixture{t: t, clock: fakeclock.New(time.Now().UTC().Truncate(time.Second))}
 	table := env.CreateTables(t).Token
 	cfg := env.Config.Copy()
 	f.calls = awstest.CountCalls(&cfg)
