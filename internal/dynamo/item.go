@@ -43,8 +43,13 @@ const (
 const RefreshDueIndex = "refresh-due"
 
 // DueShards is the number of refresh_shard partitions of the refresh-due index. Spreading the
-// index over shards keeps any one partition key from becoming hot when many sellers are due.
-const DueShards = 32
+// index over shards keeps any one partition key from becoming hot when many sellers are due:
+// every refresh moves its entry within its shard (a delete and a put on the index). At the
+// default concurrency (16 LWA calls of ~100 ms) that is ~320 index writes/s, over the four shards
+// a run reads at a time: ~80 each, against a partition's 1,000. Each shard also costs every run
+// one query (which an emulator such as moto answers by scanning the whole table). It may grow;
+// it must not shrink, or entries in the dropped shards are never queried again.
+const DueShards = 16
 
 // RefreshLead is how long before the access token expires its refresh is due, leaving the refresh
 // job several scheduled runs to succeed before readers would see an expired token.

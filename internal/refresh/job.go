@@ -90,7 +90,14 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 
 	var c counters
-	work := make(chan Due)
+	// The run is a pipeline of three stages joined by buffered channels, so that a slow stage
+	// never idles the one that sets the pace, LWA:
+	//   index query (QueryConcurrency) -> work -> [claim ->] LWA (Concurrency) -> answered -> write.
+	// work buffers what the index returned, so the next query runs while the previous entries
+	// are still being refreshed; answered lets LWA move on while the writes are in flight. Each
+	// buffer holds seconds of work at 64 entries per LWA slot.
+	buffer := 64 * p.Concurrency
+	work := make(chan Due, buffer)
 	var queryErr error
 	var queryErrOnce sync.Once
 
@@ -143,22 +150,59 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		close(work)
 	}()
 
-	// Twice as many workers as LWA slots, so that a worker waiting on DynamoDB never leaves an
-	// LWA slot idle.
-	lwaSlots := make(chan struct{}, p.Concurrency)
-	var workers sync.WaitGroup
-	for range 2 * p.Concurrency {
-		workers.Go(func() {
+	// Claims, when on, are a stage of their own: a claim waiting on DynamoDB holds no LWA slot.
+	claimed := work
+	if p.Claim {
+		ready := make(chan Due, p.Concurrency)
+		stage(p.Concurrency, ready, func() {
 			for d := range work {
 				if stopping() {
 					c.left.Add(1)
 					continue
 				}
-				j.one(workCtx, cancelWork, lwaSlots, p, d, &c)
+				if v, ok := j.claim(workCtx, d, p, &c); ok {
+					d.Version = v
+					ready <- d
+				}
+			}
+		})
+		claimed = ready
+	}
+
+	// Exactly Concurrency goroutines call LWA.
+	answered := make(chan answer, buffer)
+	stage(p.Concurrency, answered, func() {
+		for d := range claimed {
+			if stopping() {
+				c.left.Add(1)
+				continue
+			}
+			asked := j.now() // the token's lifetime counts from the request, not from the answer
+			if !d.ReauthorizeBy.IsZero() && d.ReauthorizeBy.Sub(asked) <= p.ReauthorizeWarning {
+				c.reauthorizeSoon.Add(1)
+			}
+			tok, err := j.Refresher.Refresh(workCtx, d.RefreshToken)
+			if lwa.IsInvalidClient(err) {
+				// The LWA client already fetched the secret again once: stop, mark nobody.
+				c.left.Add(1)
+				cancelWork(ErrInvalidClient)
+				continue
+			}
+			answered <- answer{due: d, tok: tok, err: err, asked: asked}
+		}
+	})
+
+	// Writers store what LWA answered, even after the run stopped taking new work: a refreshed
+	// token in hand is worth its write while the context lasts.
+	var writers sync.WaitGroup
+	for range p.Concurrency {
+		writers.Go(func() {
+			for a := range answered {
+				j.store(workCtx, p, a, &c)
 			}
 		})
 	}
-	workers.Wait() // work is closed only after every producer returned, and the workers drain it
+	writers.Wait() // each stage closes its output only after its input is drained
 
 	s := Summary{
 		Due:             c.due.Load(),
@@ -193,72 +237,78 @@ var errStop = errors.New("run stopping")
 // maxLoggedFailures bounds the per-seller failure lines of one run; the summary counts them all.
 const maxLoggedFailures = 20
 
-// one refreshes a single authorization: claim it, ask LWA, write the result, each step
-// conditional on the version the previous one produced.
-func (j *Job) one(ctx context.Context, stopRun context.CancelCauseFunc, lwaSlots chan struct{}, p Policy, d Due, c *counters) {
-	log := j.log().With("selling_partner_id", d.SellingPartnerID, "region", string(d.Region))
-	now := j.now()
-	if !d.ReauthorizeBy.IsZero() && d.ReauthorizeBy.Sub(now) <= p.ReauthorizeWarning {
-		c.reauthorizeSoon.Add(1)
+// stage runs n goroutines of fn and closes out once all of them have returned.
+func stage[T any](n int, out chan T, fn func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(fn)
 	}
-	v, err := d.Version, error(nil)
-	if p.Claim {
-		v, err = j.Store.Claim(ctx, d, now.Add(p.Lease), now)
-	}
-	switch {
-	case errors.Is(err, ErrConflict):
-		c.raced.Add(1)
-		return
-	case err != nil && ctx.Err() != nil:
-		c.left.Add(1)
-		return
-	case err != nil:
-		c.failed.Add(1)
-		log.Error("claim for refresh failed", "error", err)
-		return
-	}
-	d.Version = v
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+}
 
-	// Only the LWA call holds a slot: the DynamoDB writes around it do not eat into the
-	// concurrency LWA sees.
-	select {
-	case lwaSlots <- struct{}{}:
-	case <-ctx.Done():
-		c.left.Add(1)
-		return
-	}
-	asked := j.now() // the token's lifetime counts from the request, not from the answer
-	tok, err := j.Refresher.Refresh(ctx, d.RefreshToken)
-	<-lwaSlots
-	now = j.now()
+// answer is what LWA said about one due authorization.
+type answer struct {
+	due   Due
+	tok   lwa.Token
+	err   error
+	asked time.Time
+}
+
+// claim takes one authorization away from overlapping runs and returns its new version; false
+// means it is not this run's to refresh (another got there first, or the claim failed and was
+// counted).
+func (j *Job) claim(ctx context.Context, d Due, p Policy, c *counters) (int64, bool) {
+	now := j.now()
+	v, err := j.Store.Claim(ctx, d, now.Add(p.Lease), now)
 	switch {
 	case err == nil:
-	case lwa.IsInvalidClient(err):
-		// The LWA client already fetched the secret again once: stop, mark nobody.
+		return v, true
+	case errors.Is(err, ErrConflict):
+		c.raced.Add(1)
+	case ctx.Err() != nil:
 		c.left.Add(1)
-		stopRun(ErrInvalidClient)
-		return
+	default:
+		c.failed.Add(1)
+		j.sellerLog(d).Error("claim for refresh failed", "error", err)
+	}
+	return 0, false
+}
+
+func (j *Job) sellerLog(d Due) *slog.Logger {
+	return j.log().With("selling_partner_id", d.SellingPartnerID, "region", string(d.Region))
+}
+
+// store writes the outcome of one LWA call, conditional on the version the authorization had
+// when it was read (or claimed).
+func (j *Job) store(ctx context.Context, p Policy, a answer, c *counters) {
+	d := a.due
+	now := j.now()
+	switch err := a.err; {
+	case err == nil:
 	case lwa.IsInvalidGrant(err):
-		j.invalidGrant(ctx, log, p, d, now, c)
+		j.invalidGrant(ctx, j.sellerLog(d), p, d, now, c)
 		return
 	case ctx.Err() != nil:
-		// The run is stopping; the claim lapses after Policy.Lease and the next run retries.
+		// The run is stopping; a claim lapses after Policy.Lease and the next run retries.
 		c.left.Add(1)
 		return
 	default:
 		// During an LWA outage every seller fails: log the first few, count them all.
 		if c.failed.Add(1) <= maxLoggedFailures {
-			log.Warn("refresh failed; the next run retries", "error", err)
+			j.sellerLog(d).Warn("refresh failed; the next run retries", "error", err)
 		}
 		return
 	}
-	_, err = j.Store.SaveRefreshed(ctx, Refreshed{
+	_, err := j.Store.SaveRefreshed(ctx, Refreshed{
 		SellingPartnerID:     d.SellingPartnerID,
 		Region:               d.Region,
 		ReadVersion:          d.Version,
-		AccessToken:          tok.AccessToken,
-		AccessTokenExpiresAt: asked.Add(tok.ExpiresIn),
-		RefreshToken:         tok.RefreshToken,
+		AccessToken:          a.tok.AccessToken,
+		AccessTokenExpiresAt: a.asked.Add(a.tok.ExpiresIn),
+		RefreshToken:         a.tok.RefreshToken,
 		PreviousRefreshToken: d.RefreshToken,
 		ClearInvalidGrants:   d.InvalidGrants > 0,
 		UpdatedAt:            now,
@@ -267,11 +317,13 @@ func (j *Job) one(ctx context.Context, stopRun context.CancelCauseFunc, lwaSlots
 	case err == nil:
 		c.refreshed.Add(1)
 	case errors.Is(err, ErrConflict):
-		// A re-authorization landed meanwhile: it wins.
+		// A re-authorization (or a reader's on-demand refresh) landed meanwhile: it wins.
 		c.raced.Add(1)
+	case ctx.Err() != nil:
+		c.left.Add(1)
 	default:
 		c.failed.Add(1)
-		log.Error("save refreshed token failed", "error", err)
+		j.sellerLog(d).Error("save refreshed token failed", "error", err)
 	}
 }
 

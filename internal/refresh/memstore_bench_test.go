@@ -17,14 +17,16 @@ import (
 )
 
 // memStore is an in-memory refresh.Store with a fixed latency per call, standing in for real
-// DynamoDB (single-digit milliseconds, many calls in parallel) in BenchmarkRefreshPipeline.
-// moto_server handles one call at a time (about 100 conditional UpdateItems a second here),
+// DynamoDB (single-digit milliseconds, many calls in parallel) in BenchmarkRefreshPipeline and
+// for a stalled DynamoDB in TestLWANeverWaitsOnWrites. moto_server handles one call at a time,
 // which caps BenchmarkRefreshRun below what the job does against DynamoDB itself.
 type memStore struct {
 	latency time.Duration
-	mu      sync.Mutex
-	due     []refresh.Due
-	version map[string]int64
+	// saveGate, when set, holds every SaveRefreshed until it is closed.
+	saveGate chan struct{}
+	mu       sync.Mutex
+	due      []refresh.Due
+	version  map[string]int64
 }
 
 func (m *memStore) wait(ctx context.Context) error {
@@ -49,6 +51,7 @@ func (m *memStore) write(ctx context.Context, id string, read int64) (int64, err
 	if err := m.wait(ctx); err != nil {
 		return 0, err
 	}
+
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.version[id] != read {
@@ -63,6 +66,13 @@ func (m *memStore) Claim(ctx context.Context, d refresh.Due, _, _ time.Time) (in
 }
 
 func (m *memStore) SaveRefreshed(ctx context.Context, r refresh.Refreshed) (int64, error) {
+	if m.saveGate != nil {
+		select {
+		case <-m.saveGate:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	return m.write(ctx, r.SellingPartnerID, r.ReadVersion)
 }
 

@@ -105,8 +105,8 @@ func NewRefresh(r app.Runtime) (*RefreshHandler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	// Up to twice Concurrency workers write at once: keep that many connections to DynamoDB
-	// alive instead of the SDK's 10, or every run pays new TLS handshakes.
+	// Up to Concurrency claims and Concurrency writes run at once: keep that many connections to
+	// DynamoDB alive instead of the SDK's 10, or every run pays new TLS handshakes.
 	db := dynamodb.NewFromConfig(r.AWS, func(o *dynamodb.Options) {
 		if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
 			o.HTTPClient = b.WithTransportOptions(func(tr *http.Transport) {
