@@ -1,4 +1,5 @@
-// Package tokens is the reader other Lambdas use to get a seller's access token.
+// Package tokens is the reader other Lambdas use to get a seller's access token; the importable
+// package github.com/sellerauth/sellerauth/tokens is its face outside this module.
 //
 // A Reader reads only the access-token attributes of the token table (so it works under the
 // least-privilege reader policy that template.yaml exports), caches each seller's token in memory

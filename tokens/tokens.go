@@ -1,0 +1,81 @@
+// Package tokens gives another Lambda a seller's SP-API access token from the token table that
+// sellerauth keeps fresh. It is the importable face of the module's reader: build one Reader per
+// process with New and call AccessToken before each SP-API call. The Reader reads only the
+// access-token attributes (so it works under the stack's exported TokenReaderPolicy), caches each
+// token until it comes within the skew of its expiry, and returns typed errors for a seller who
+// never authorized the app and for one who must authorize it again. WithRefresh lets a process
+// that may read the LWA client secret refresh a stale token itself, through the same conditional
+// write the scheduled refresh uses; without it a stale token is ErrStale.
+package tokens
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/lwa"
+	itokens "github.com/sellerauth/sellerauth/internal/tokens"
+)
+
+type (
+	// Reader returns access tokens; it is safe for concurrent use.
+	Reader = itokens.Reader
+	// Token is an LWA access token of one seller and region, for the x-amz-access-token header.
+	Token = itokens.Token
+	// Region is an SP-API region: RegionNA, RegionEU or RegionFE (the token table's region key).
+	Region = amazon.Region
+)
+
+// The SP-API regions, as the token table stores them.
+const (
+	RegionNA = amazon.RegionNA
+	RegionEU = amazon.RegionEU
+	RegionFE = amazon.RegionFE
+)
+
+// DefaultSkew is how long a returned token stays valid at least, unless WithSkew says otherwise.
+const DefaultSkew = itokens.DefaultSkew
+
+var (
+	// ErrNotAuthorized means the seller never authorized the app in that region.
+	ErrNotAuthorized = itokens.ErrNotAuthorized
+	// ErrReauthorizationRequired means the seller revoked the app or the authorization lapsed.
+	ErrReauthorizationRequired = itokens.ErrReauthorizationRequired
+	// ErrStale means the stored token expires within the skew and the Reader may not (or could
+	// not) refresh it: the scheduled refresh is late.
+	ErrStale = itokens.ErrStale
+)
+
+// Option changes what New builds.
+type Option func(*Reader)
+
+// WithSkew sets how long a returned token stays valid at least (default DefaultSkew).
+func WithSkew(d time.Duration) Option {
+	return func(r *Reader) { r.Skew = d }
+}
+
+// WithRefresh lets the Reader refresh a stale token on demand with the LWA client credentials in
+// the secret secretID (its name or ARN, as the stack's LwaCredentialsSecretArn output gives it).
+// The role then needs secretsmanager:GetSecretValue on it (and kms:Decrypt if it uses a
+// customer-managed key) and read access to refresh_token, which TokenReaderPolicy withholds on
+// purpose: most readers should do without. tokenURL "" means Amazon's LWA token endpoint.
+func WithRefresh(secrets *secretsmanager.Client, secretID, tokenURL string) Option {
+	if tokenURL == "" {
+		tokenURL = lwa.DefaultTokenURL
+	}
+	return func(r *Reader) { r.Refresher = lwa.New(tokenURL, credentials.New(secrets, secretID)) }
+}
+
+// New returns a Reader of the token table (the stack's TokenTableName output) through db. It
+// makes no call: the first AccessToken does.
+func New(db *dynamodb.Client, table string, opts ...Option) *Reader {
+	r := &Reader{Store: &dynamo.TokenStore{Client: db, Table: table}}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}

@@ -1,0 +1,101 @@
+package tokens_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/sandbox"
+	"github.com/sellerauth/sellerauth/tokens"
+)
+
+func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
+
+const (
+	clientID     = "amzn1.application-oa2-client.0123456789abcdef"
+	clientSecret = "amzn1.oa2-cs.v1.public-reader-test-secret"
+)
+
+// TestNewReadsWhatTheCallbackStored drives the importable API the way another Lambda does: New
+// with the table name, then AccessToken; WithRefresh refreshes a stale token through the secret.
+func TestNewReadsWhatTheCallbackStored(t *testing.T) {
+	env := awstest.Start(t)
+	table := env.CreateTables(t).Token
+	db := dynamodb.NewFromConfig(env.Config)
+	amz := sandbox.New(sandbox.Options{ClientID: clientID, ClientSecret: clientSecret})
+	srv := httptest.NewServer(amz.Handler())
+	t.Cleanup(srv.Close)
+	secretID := env.CreateSecret(t, fmt.Sprintf(`{"client_id":%q,"client_secret":%q}`, clientID, clientSecret))
+	exchange := lwa.New(srv.URL+sandbox.TokenPath, staticCredentials{})
+
+	// store saves an authorization as the callback does, with an access token that has left
+	// before it expires.
+	store := func(id string, region amazon.Region, left time.Duration) lwa.Token {
+		t.Helper()
+		tok, err := exchange.ExchangeCode(t.Context(), amz.IssueCode(id), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		err = (&dynamo.TokenStore{Client: db, Table: table}).SaveAuthorization(t.Context(), authflow.Authorization{
+			SellingPartnerID: id, Region: region, AccountType: amazon.Seller,
+			RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken,
+			AccessTokenExpiresAt: now.Add(left), AuthorizedAt: now,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+
+	fresh := store("A1FRESH", tokens.RegionEU, time.Hour)
+	stale := store("A2STALE", tokens.RegionNA, time.Minute)
+
+	reader := tokens.New(db, table)
+	got, err := reader.AccessToken(t.Context(), "A1FRESH", tokens.RegionEU)
+	if err != nil || got.AccessToken != fresh.AccessToken {
+		t.Fatalf("fresh token: same as stored %v, err %v", got.AccessToken == fresh.AccessToken, err)
+	}
+	if _, err := reader.AccessToken(t.Context(), "A1FRESH", tokens.RegionFE); !errors.Is(err, tokens.ErrNotAuthorized) {
+		t.Errorf("never authorized in FE: err = %v, want ErrNotAuthorized", err)
+	}
+	if _, err := reader.AccessToken(t.Context(), "A2STALE", tokens.RegionNA); !errors.Is(err, tokens.ErrStale) {
+		t.Errorf("stale token without WithRefresh: err = %v, want ErrStale", err)
+	}
+	if _, err := tokens.New(db, table, tokens.WithSkew(2*time.Hour)).AccessToken(t.Context(), "A1FRESH", tokens.RegionEU); !errors.Is(err, tokens.ErrStale) {
+		t.Errorf("an hour left under a two-hour skew: err = %v, want ErrStale", err)
+	}
+
+	refreshing := tokens.New(db, table, tokens.WithRefresh(secretsmanager.NewFromConfig(env.Config), secretID, srv.URL+sandbox.TokenPath))
+	got, err = refreshing.AccessToken(t.Context(), "A2STALE", tokens.RegionNA)
+	if err != nil || got.AccessToken == stale.AccessToken || time.Until(got.ExpiresAt) < 50*time.Minute {
+		t.Fatalf("WithRefresh: new token %v, valid %v, err %v", got.AccessToken != stale.AccessToken, time.Until(got.ExpiresAt).Round(time.Minute), err)
+	}
+	// The refreshed token was stored: a plain reader now finds it.
+	again, err := tokens.New(db, table).AccessToken(t.Context(), "A2STALE", tokens.RegionNA)
+	if err != nil || again.AccessToken != got.AccessToken {
+		t.Fatalf("plain reader after the refresh: same token %v, err %v", again.AccessToken == got.AccessToken, err)
+	}
+}
+
+type staticCredentials struct{}
+
+func (staticCredentials) Credentials(context.Context) (lwa.Credentials, error) {
+	return lwa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, nil
+}
+
+func (staticCredentials) Refetch(ctx context.Context, _ lwa.Credentials) (lwa.Credentials, error) {
+	return staticCredentials{}.Credentials(ctx)
+}
