@@ -1,7 +1,6 @@
 package tokens_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -38,7 +37,7 @@ func TestNewReadsWhatTheCallbackStored(t *testing.T) {
 	srv := httptest.NewServer(amz.Handler())
 	t.Cleanup(srv.Close)
 	secretID := env.CreateSecret(t, fmt.Sprintf(`{"client_id":%q,"client_secret":%q}`, clientID, clientSecret))
-	exchange := lwa.New(srv.URL+sandbox.TokenPath, staticCredentials{})
+	exchange := lwa.New(srv.URL+sandbox.TokenPath, lwa.Static{ClientID: clientID, ClientSecret: clientSecret})
 
 	// store saves an authorization as the callback does, with an access token that has left
 	// before it expires.
@@ -88,14 +87,4 @@ func TestNewReadsWhatTheCallbackStored(t *testing.T) {
 	if err != nil || again.AccessToken != got.AccessToken {
 		t.Fatalf("plain reader after the refresh: same token %v, err %v", again.AccessToken == got.AccessToken, err)
 	}
-}
-
-type staticCredentials struct{}
-
-func (staticCredentials) Credentials(context.Context) (lwa.Credentials, error) {
-	return lwa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, nil
-}
-
-func (staticCredentials) Refetch(ctx context.Context, _ lwa.Credentials) (lwa.Credentials, error) {
-	return staticCredentials{}.Credentials(ctx)
 }

@@ -15,3 +15,17 @@ type CredentialSource interface {
 	Credentials(ctx context.Context) (Credentials, error)
 	Refetch(ctx context.Context, stale Credentials) (Credentials, error)
 }
+
+// Static is a CredentialSource of fixed credentials, with nothing newer to refetch: for tests,
+// local tools and callers that keep the secret themselves.
+type Static Credentials
+
+var _ CredentialSource = Static{}
+
+// Credentials implements CredentialSource.
+func (s Static) Credentials(context.Context) (Credentials, error) { return Credentials(s), nil }
+
+// Refetch implements CredentialSource: the same credentials again.
+func (s Static) Refetch(context.Context, Credentials) (Credentials, error) {
+	return Credentials(s), nil
+}

@@ -10,19 +10,8 @@ import (
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
-// fixedCredentials is the simplest CredentialSource: nothing newer to refetch.
-type fixedCredentials lwa.Credentials
-
-func (c fixedCredentials) Credentials(context.Context) (lwa.Credentials, error) {
-	return lwa.Credentials(c), nil
-}
-
-func (c fixedCredentials) Refetch(context.Context, lwa.Credentials) (lwa.Credentials, error) {
-	return lwa.Credentials(c), nil
-}
-
 func ExampleClient_ExchangeCode() {
-	creds := fixedCredentials{ClientID: "amzn1.application-oa2-client.example", ClientSecret: "example-secret"}
+	creds := lwa.Static{ClientID: "amzn1.application-oa2-client.example", ClientSecret: "example-secret"}
 	sb := sandbox.New(sandbox.Options{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret})
 	srv := httptest.NewServer(sb.Handler())
 	defer srv.Close()

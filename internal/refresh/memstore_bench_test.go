@@ -90,7 +90,7 @@ func BenchmarkRefreshPipeline(b *testing.B) {
 	amz := sandbox.New(sandbox.Options{ClientID: clientID, ClientSecret: clientSecret})
 	srv := httptest.NewServer(amz.Handler())
 	b.Cleanup(srv.Close)
-	client := lwa.New(srv.URL+sandbox.TokenPath, staticCredentials{})
+	client := lwa.New(srv.URL+sandbox.TokenPath, lwa.Static{ClientID: clientID, ClientSecret: clientSecret})
 	const due = 1000
 	store := &memStore{latency: 5 * time.Millisecond, version: map[string]int64{}}
 	for i := range due {
@@ -122,14 +122,4 @@ func BenchmarkRefreshPipeline(b *testing.B) {
 				claim, s.Refreshed, s.Duration.Round(time.Millisecond), rate, rate/160)
 		})
 	}
-}
-
-type staticCredentials struct{}
-
-func (staticCredentials) Credentials(context.Context) (lwa.Credentials, error) {
-	return lwa.Credentials{ClientID: clientID, ClientSecret: clientSecret}, nil
-}
-
-func (staticCredentials) Refetch(ctx context.Context, _ lwa.Credentials) (lwa.Credentials, error) {
-	return staticCredentials{}.Credentials(ctx)
 }
