@@ -30,6 +30,8 @@ func TestRefreshConfigErrors(t *testing.T) {
 		{"concurrency zero", "REFRESH_CONCURRENCY", "0", "REFRESH_CONCURRENCY must be a whole number from 1 to 256"},
 		{"concurrency not a number", "REFRESH_CONCURRENCY", "many", "REFRESH_CONCURRENCY"},
 		{"margin too small", "REFRESH_MARGIN_SECONDS", "5", "REFRESH_MARGIN_SECONDS"},
+		{"margin past the invalid_grant retry", "REFRESH_MARGIN_SECONDS", "600", "REFRESH_MARGIN_SECONDS must be a whole number from 60 to 540"},
+		{"reserve as long as the timeout", "REFRESH_RESERVE_SECONDS", "300", "REFRESH_RESERVE_SECONDS must be a whole number from 1 to 60"},
 		{"ttl days", "REAUTHORIZATION_TTL_DAYS", "0", "REAUTHORIZATION_TTL_DAYS"},
 		{"claim", "REFRESH_CLAIM", "yes", "REFRESH_CLAIM must be true or false"},
 	}

@@ -143,7 +143,7 @@ func (s *TokenStore) SaveRefreshed(ctx context.Context, r refresh.Refreshed) (in
 		return 0, fmt.Errorf("%s: no expiry", op)
 	}
 	// The write names only what changes: it is the one write per refresh, every refresh of every
-	// seller, so each clause is paid about 24 times a day per seller (and on moto, a clause is
+	// seller, so each clause is paid about 40 times a day per seller (and on moto, a clause is
 	// ~0.4 ms of a serialised server). refresh_shard is left alone: growing DueShards keeps every
 	// old shard number valid.
 	upd := expression.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,7 +42,12 @@ type Client struct {
 	// next. nil means exponential backoff with full jitter: base 200 ms, cap 2 s. A Retry-After
 	// header in seconds takes its place, capped at 2 s.
 	Backoff func(attempt int) time.Duration
+
+	retries atomic.Int64
 }
+
+// Retries is how many times this Client has retried a request, for a run's summary.
+func (c *Client) Retries() int64 { return c.retries.Load() }
 
 // New returns a Client for tokenURL with an HTTP client that times out after 10 s, keeps
 // connections alive between calls (warm Lambdas reuse them), and does not follow redirects, so
@@ -185,6 +191,7 @@ func (c *Client) attempts(ctx context.Context, form url.Values, creds Credential
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return Token{}, fmt.Errorf("%w after %d attempts (no time left for another): %w", ErrUnavailable, attempt, retry.err)
 		}
+		c.retries.Add(1)
 		if err := sleep(ctx, wait); err != nil {
 			return Token{}, fmt.Errorf("waiting to retry: %w (after %d attempts; last: %w)", err, attempt, retry.err)
 		}

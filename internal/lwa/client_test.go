@@ -270,6 +270,7 @@ func TestRetriedThenSuccess(t *testing.T) {
 	}{
 		{"500", sandbox.Fault{Status: 500}},
 		{"429", sandbox.Fault{Status: 429}},
+		{"429 with Retry-After", sandbox.Fault{Status: 429, RetryAfter: time.Second}},
 		{"503 temporarily_unavailable", sandbox.Fault{Status: 503, Code: "temporarily_unavailable"}},
 		{"server_error code with a 400", sandbox.Fault{Status: 400, Code: "server_error"}},
 		{"502 HTML page", sandbox.Fault{Status: 502, Body: "<html><body>Bad Gateway</body></html>"}},
@@ -286,6 +287,9 @@ func TestRetriedThenSuccess(t *testing.T) {
 			}
 			if n := f.requests(); n != 2 {
 				t.Errorf("%d requests, want 2", n)
+			}
+			if n := f.client.Retries(); n != 1 {
+				t.Errorf("Retries() = %d, want 1 (the refresh summary's retried count)", n)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,7 +135,12 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	}
 	go func() {
 		defer close(shards)
-		for shard := range j.Store.DueShards() {
+		// Each run starts at a random shard: a run that cannot finish (a backlog, an outage that
+		// just ended) must not leave the same last shards for later every time.
+		n := j.Store.DueShards()
+		first := rand.N(n)
+		for i := range n {
+			shard := (first + i) % n
 			if stopping() {
 				return
 			}
@@ -262,7 +268,9 @@ type answer struct {
 // counted).
 func (j *Job) claim(ctx context.Context, d Due, p Policy, c *counters) (int64, bool) {
 	now := j.now()
-	v, err := j.Store.Claim(ctx, d, now.Add(p.Lease), now)
+	// The claim moves the entry past the window of any run that starts within the lease (they
+	// take what is due before their start + Margin), and past later pages of this run's query.
+	v, err := j.Store.Claim(ctx, d, now.Add(p.Margin+p.Lease), now)
 	switch {
 	case err == nil:
 		return v, true
@@ -332,6 +340,9 @@ func (j *Job) invalidGrant(ctx context.Context, log *slog.Logger, p Policy, d Du
 	switch {
 	case errors.Is(err, ErrConflict):
 		c.raced.Add(1)
+		return
+	case err != nil && ctx.Err() != nil:
+		c.left.Add(1) // the run is stopping: nothing was recorded, the next run asks again
 		return
 	case err != nil:
 		c.failed.Add(1)

@@ -234,6 +234,44 @@ func TestOverlappingRunsAndReauthorization(t *testing.T) {
 	}
 }
 
+// TestClaimedEntriesLeaveALaterRunsWindow: a run that starts while another holds claims must
+// not find the claimed entries due (it takes what is due before its start + Margin), or both
+// would call LWA for them.
+func TestClaimedEntriesLeaveALaterRunsWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.seed(20, 20)
+	f.amazon.SetLatency(400 * time.Millisecond)
+	before := f.amazon.Stats().Refreshes
+	started := make(chan struct{})
+	var wg sync.WaitGroup
+	summaries := make([]refresh.Summary, 2)
+	for i := range summaries {
+		wg.Go(func() {
+			if i == 1 {
+				<-started // the first run has claimed entries and is waiting on LWA
+			}
+			j := f.job(refresh.Policy{Concurrency: 2, Claim: true})
+			var err error
+			summaries[i], err = j.Run(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for f.amazon.Stats().Refreshes == before {
+		time.Sleep(time.Millisecond)
+	}
+	close(started)
+	wg.Wait()
+	if n := f.amazon.Stats().Refreshes - before; n != 20 {
+		t.Errorf("LWA refreshes = %d for 20 due tokens (runs %+v / %+v)", n, summaries[0], summaries[1])
+	}
+	if got := summaries[0].Refreshed + summaries[1].Refreshed; got != 20 {
+		t.Errorf("refreshed %d of 20", got)
+	}
+}
+
 func TestRevocationConfirmedOnlyAfterRepeats(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

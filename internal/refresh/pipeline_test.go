@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,5 +86,43 @@ func TestLWANeverWaitsOnWrites(t *testing.T) {
 				t.Fatalf("run: %+v, %v; want %d refreshed", r.s, r.err, due)
 			}
 		})
+	}
+}
+
+// orderStore is an empty 16-shard store that records the order in which a run queries shards.
+type orderStore struct {
+	memStore
+	mu    sync.Mutex
+	order []int
+}
+
+func (o *orderStore) DueShards() int { return 16 }
+
+func (o *orderStore) Due(_ context.Context, shard int, _ time.Time, _ func([]refresh.Due) error) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.order = append(o.order, shard)
+	return nil
+}
+
+// TestRunsStartAtDifferentShards: a run that cannot finish leaves its last shards for later, so
+// runs must not always begin at the same shard, or a backlog would starve the same sellers every
+// run while the first shards stay fresh. Every run still queries every shard once.
+func TestRunsStartAtDifferentShards(t *testing.T) {
+	store := &orderStore{}
+	job := &refresh.Job{Store: store, Refresher: &gatedRefresher{}, Policy: refresh.Policy{QueryConcurrency: 1}, Log: slog.New(slog.DiscardHandler)}
+	firsts := map[int]bool{}
+	for range 20 {
+		store.order = nil
+		if _, err := job.Run(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Sorted(slices.Values(store.order)); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) {
+			t.Fatalf("a run queried shards %v, want each of 0-15 once", store.order)
+		}
+		firsts[store.order[0]] = true
+	}
+	if len(firsts) < 2 {
+		t.Errorf("20 runs all began at shard %v", firsts)
 	}
 }

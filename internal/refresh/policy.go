@@ -31,7 +31,8 @@ type Policy struct {
 	ConfirmAttempts int
 	ConfirmSpan     time.Duration
 	// RetryInvalidGrantAfter is how much later an unconfirmed invalid_grant is tried again
-	// (default 20 minutes).
+	// (default 10 minutes: a token first tried 25-20 minutes before it expires is tried again
+	// while readers still find it valid, leaving room for one more failed run).
 	RetryInvalidGrantAfter time.Duration
 	// DeadTTL is how long a dead authorization stays before DynamoDB's TTL purges it (default 30 days).
 	DeadTTL time.Duration
@@ -48,7 +49,7 @@ const (
 	DefaultReserve                = 15 * time.Second
 	DefaultConfirmAttempts        = 3
 	DefaultConfirmSpan            = time.Hour
-	DefaultRetryInvalidGrantAfter = 20 * time.Minute
+	DefaultRetryInvalidGrantAfter = 10 * time.Minute
 	DefaultDeadTTL                = 30 * 24 * time.Hour
 	DefaultReauthorizeWarning     = 30 * 24 * time.Hour
 )

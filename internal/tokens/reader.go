@@ -66,7 +66,14 @@ type Reader struct {
 	mu       sync.Mutex
 	cache    map[key]Token
 	inflight map[key]*call
+	// sweepAt is the cache size at which tokens no longer fresh are dropped: a Lambda that works
+	// through every seller would otherwise keep every token it ever read.
+	sweepAt int
 }
+
+// minSweep is the smallest cache that is swept; sweeps then wait for the cache to double, so
+// their cost per insertion stays constant.
+const minSweep = 1024
 
 type key struct {
 	sellingPartnerID string
@@ -77,6 +84,10 @@ type call struct {
 	done chan struct{}
 	tok  Token
 	err  error
+	// abandoned says the load failed because its leader's own context ended: the callers that
+	// were merely waiting try again with theirs. Any other failure (an LWA timeout included)
+	// is everyone's answer, or N waiters would repeat it one after another.
+	abandoned bool
 }
 
 func (r *Reader) now() time.Time {
@@ -119,7 +130,7 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 				return Token{}, fmt.Errorf("access token: %w", ctx.Err())
 			}
 			// The leader gave up on its own context: try again with ours.
-			if c.err != nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+			if c.abandoned && ctx.Err() == nil {
 				continue
 			}
 			return c.tok, c.err
@@ -133,10 +144,19 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 		r.mu.Unlock()
 
 		c.tok, c.err = r.load(ctx, k)
+		c.abandoned = c.err != nil && ctx.Err() != nil
 		r.mu.Lock()
 		delete(r.inflight, k)
 		if c.err == nil {
 			r.cache[k] = c.tok
+			if len(r.cache) >= max(r.sweepAt, minSweep) {
+				for k, t := range r.cache {
+					if !r.fresh(t) {
+						delete(r.cache, k)
+					}
+				}
+				r.sweepAt = 2 * len(r.cache)
+			}
 		} else {
 			delete(r.cache, k)
 		}
@@ -144,6 +164,13 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 		close(c.done)
 		return c.tok, c.err
 	}
+}
+
+// Cached is how many tokens r holds in memory.
+func (r *Reader) Cached() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cache)
 }
 
 func (r *Reader) load(ctx context.Context, k key) (Token, error) {

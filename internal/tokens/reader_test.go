@@ -3,11 +3,14 @@ package tokens_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 	"github.com/sellerauth/sellerauth/internal/tokens"
 )
@@ -173,5 +176,89 @@ func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
 	}
 	if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("leader: err = %v, want its deadline", err)
+	}
+}
+
+// timeoutRefresher fails the way an LWA call does when LWA never answers within the HTTP
+// client's timeout: an error that matches context.DeadlineExceeded although no caller's context
+// ended.
+type timeoutRefresher struct {
+	calls atomic.Int64
+	gate  chan struct{}
+}
+
+func (r *timeoutRefresher) Refresh(context.Context, string) (lwa.Token, error) {
+	r.calls.Add(1)
+	<-r.gate
+	return lwa.Token{}, fmt.Errorf("%w: Post: %w (Client.Timeout exceeded)", lwa.ErrUnavailable, context.DeadlineExceeded)
+}
+
+// TestLWATimeoutIsEveryWaitersAnswer: when the leader's refresh fails on LWA's timeout, the
+// callers waiting for it get that answer; they do not repeat the refresh one after another
+// (ten callers would otherwise hold LWA for ten timeouts in a row).
+func TestLWATimeoutIsEveryWaitersAnswer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.authorize("A1SELLER", amazon.RegionNA)
+	f.clock.Advance(58 * time.Minute)
+	ref := &timeoutRefresher{gate: make(chan struct{})}
+	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
+
+	const callers = 10
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+			errs <- err
+		}()
+	}
+	for ref.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the other callers are waiting for the leader
+	close(ref.gate)
+	for range callers {
+		if err := <-errs; !errors.Is(err, tokens.ErrStale) {
+			t.Errorf("err = %v, want ErrStale", err)
+		}
+	}
+	if n := ref.calls.Load(); n > 2 {
+		t.Errorf("%d LWA refreshes for %d concurrent callers: the waiters repeated the failed one", n, callers)
+	}
+}
+
+// endlessStore has a fresh token for every seller, valid for an hour from its clock.
+type endlessStore struct{ now func() time.Time }
+
+func (s endlessStore) ReadAccessToken(_ context.Context, id string, _ amazon.Region, _ bool) (tokens.Stored, error) {
+	return tokens.Stored{AccessToken: "Atza|" + id, ExpiresAt: s.now().Add(time.Hour), Version: 1}, nil
+}
+
+func (endlessStore) SaveRefreshed(context.Context, refresh.Refreshed) (int64, error) {
+	return 0, errors.New("not used")
+}
+
+// TestCacheDropsExpiredTokens: a Lambda that works through many sellers does not keep every
+// token it ever read.
+func TestCacheDropsExpiredTokens(t *testing.T) {
+	t.Parallel()
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	r := &tokens.Reader{Store: endlessStore{now}, Now: now}
+	read := func(from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := r.AccessToken(t.Context(), fmt.Sprintf("A%d", i), amazon.RegionNA); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read(0, 1000)
+	if n := r.Cached(); n != 1000 {
+		t.Fatalf("cached %d, want 1000", n)
+	}
+	clock = clock.Add(2 * time.Hour) // every cached token has expired
+	read(1000, 2100)
+	if n := r.Cached(); n > 1100 {
+		t.Errorf("cached %d tokens after reading 1,100 new ones: the expired ones stayed", n)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -47,10 +46,13 @@ func loadRefreshConfig(getenv app.Getenv) (refreshConfig, error) {
 		}
 		return n
 	}
+	// The margin stays below the invalid_grant retry delay (10 min) and the refresh lead (20 min),
+	// or a run would take again what it just deferred or refreshed; the reserve stays far below
+	// the function's timeout, or a run would stop before it starts.
 	c.Policy = refresh.Policy{
 		Concurrency:     number("REFRESH_CONCURRENCY", refresh.DefaultConcurrency, 1, 256),
-		Margin:          time.Duration(number("REFRESH_MARGIN_SECONDS", int(refresh.DefaultMargin/time.Second), 60, 3600)) * time.Second,
-		Reserve:         time.Duration(number("REFRESH_RESERVE_SECONDS", int(refresh.DefaultReserve/time.Second), 1, 300)) * time.Second,
+		Margin:          time.Duration(number("REFRESH_MARGIN_SECONDS", int(refresh.DefaultMargin/time.Second), 60, 540)) * time.Second,
+		Reserve:         time.Duration(number("REFRESH_RESERVE_SECONDS", int(refresh.DefaultReserve/time.Second), 1, 60)) * time.Second,
 		ConfirmAttempts: number("INVALID_GRANT_CONFIRMATIONS", refresh.DefaultConfirmAttempts, 1, 100),
 		ConfirmSpan:     time.Duration(number("INVALID_GRANT_CONFIRM_SECONDS", int(refresh.DefaultConfirmSpan/time.Second), 0, 7*86400)) * time.Second,
 		DeadTTL:         time.Duration(number("REAUTHORIZATION_TTL_DAYS", int(refresh.DefaultDeadTTL/(24*time.Hour)), 1, 365)) * 24 * time.Hour,
@@ -119,13 +121,6 @@ func NewRefresh(r app.Runtime) (*RefreshHandler, error) {
 		// Keep one idle connection per worker, so that keep-alive holds at any concurrency.
 		tr.MaxIdleConnsPerHost = c.Policy.Concurrency
 	}
-	// Count the LWA client's retries (each one waits a backoff) for the run's summary.
-	var retries atomic.Int64
-	backoff := client.Backoff
-	client.Backoff = func(attempt int) time.Duration {
-		retries.Add(1)
-		return backoff(attempt)
-	}
 	job := &refresh.Job{
 		Store:     &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.Clock()},
 		Refresher: client,
@@ -133,7 +128,7 @@ func NewRefresh(r app.Runtime) (*RefreshHandler, error) {
 		Now:       r.Clock(),
 		Log:       r.Log,
 		Metrics:   os.Stdout,
-		Retries:   retries.Load,
+		Retries:   client.Retries,
 	}
 	return &RefreshHandler{Job: job}, nil
 }
