@@ -55,6 +55,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 		"login":     func(r app.Runtime) (any, error) { return app.NewLogin(r) },
 		"callback":  func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
 		"refresh":   func(r app.Runtime) (any, error) { return lwaapp.NewRefresh(r) },
+		"rotate":    func(r app.Runtime) (any, error) { return lwaapp.NewRotate(r) },
 	} {
 		if _, err := build(r); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -63,7 +64,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	if n := conns.Load(); n != 0 {
 		t.Fatalf("init opened %d network connections, want 0", n)
 	}
-	t.Logf("network connections during init of authorize, login, callback, refresh: %d", conns.Load())
+	t.Logf("network connections during init of authorize, login, callback, refresh, rotate: %d", conns.Load())
 }
 
 // TestCallBudgetPerRequest counts the AWS and LWA calls each request makes, cold and warm.

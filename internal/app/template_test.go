@@ -92,10 +92,12 @@ func asString(v any) string {
 
 func TestTemplateLeastPrivilege(t *testing.T) {
 	tpl := loadTemplate(t)
-	secretReaders := []string{"CallbackFunction", "RefreshFunction"}
+	secretReaders := []string{"CallbackFunction", "RefreshFunction", "RotateSecretFunction"}
+	secretWriters := []string{"RotateSecretFunction"}
 	tokenTableAllowed := map[string][]string{
-		"AuthorizeFunction": nil,
-		"LoginFunction":     nil,
+		"AuthorizeFunction":    nil,
+		"LoginFunction":        nil,
+		"RotateSecretFunction": nil,
 	}
 	found := 0
 	for id, r := range tpl.Resources {
@@ -116,6 +118,12 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 			}
 			if strings.HasPrefix(action, "secretsmanager:") && !slices.Contains(secretReaders, id) {
 				t.Errorf("%s may not read the LWA secret (%s)", id, g)
+			}
+			if action != "secretsmanager:GetSecretValue" && strings.HasPrefix(action, "secretsmanager:") && !slices.Contains(secretWriters, id) {
+				t.Errorf("%s may not change the LWA secret (%s)", id, g)
+			}
+			if strings.HasPrefix(resource, "StateTable") && (id == "RotateSecretFunction" || id == "RefreshFunction") {
+				t.Errorf("%s may not touch the state table (%s)", id, g)
 			}
 			if allowed, ok := tokenTableAllowed[id]; ok && strings.HasPrefix(resource, "TokenTable") && !slices.Contains(allowed, action) {
 				t.Errorf("%s may not touch the token table (%s)", id, g)

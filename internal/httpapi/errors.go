@@ -57,10 +57,10 @@ func problemFor(err error) problem {
 			"Amazon's login service did not answer. Please try again in a few minutes.", false}
 	case errors.Is(err, authflow.ErrAppCredentials):
 		return problem{http.StatusBadGateway, "app_misconfigured",
-			"Amazon refused this app's credentials. The operator has been alerted; please try again later.", false}
+			"Amazon refused this app's credentials. The problem is logged for the app's operator; please try again later.", false}
 	case errors.Is(err, authflow.ErrCredentialsUnavailable):
 		return problem{http.StatusServiceUnavailable, "credentials_unavailable",
-			"This app cannot reach Amazon right now. The operator has been alerted; please try again later.", false}
+			"This app cannot reach Amazon right now. The problem is logged for the app's operator; please try again later.", false}
 	case errors.Is(err, authflow.ErrStorage):
 		return problem{http.StatusServiceUnavailable, "storage_unavailable",
 			"We could not reach our database. Please try again in a few minutes.", false}

@@ -1,0 +1,52 @@
+package lwaapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/rotation"
+)
+
+// RotateHandler is the rotate-secret function's handler: one SQS batch of SP-API notifications.
+type RotateHandler struct {
+	Rotation *rotation.Handler
+}
+
+// NewRotate wires the rotate-secret function. Nothing talks to the network here.
+func NewRotate(r app.Runtime) (*RotateHandler, error) {
+	secretID := r.Getenv("LWA_CREDENTIALS_SECRET_ID")
+	if secretID == "" {
+		return nil, errors.New("configuration: LWA_CREDENTIALS_SECRET_ID is required")
+	}
+	return &RotateHandler{Rotation: &rotation.Handler{
+		Secrets: credentials.NewWriter(secretsmanager.NewFromConfig(r.AWS), secretID),
+		Log:     r.Log,
+		Metrics: os.Stdout,
+		Now:     r.Clock(),
+	}}, nil
+}
+
+// Handle acts on each message and reports the ones to deliver again (the event source mapping
+// has ReportBatchItemFailures), so one failed message does not repeat the whole batch; after
+// the queue's maxReceiveCount a message goes to the dead-letter queue, which raises an alarm.
+func (h *RotateHandler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var res events.SQSEventResponse
+	for _, m := range ev.Records {
+		if _, err := h.Rotation.Handle(ctx, m.Body); err != nil {
+			h.Rotation.Log.ErrorContext(ctx, "secret-rotation notification not handled; it will be delivered again",
+				"message_id", m.MessageId, "error", err)
+			res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	if len(res.BatchItemFailures) == len(ev.Records) && len(ev.Records) > 0 {
+		return res, fmt.Errorf("none of %d secret-rotation notifications handled", len(ev.Records))
+	}
+	return res, nil
+}

@@ -1,0 +1,196 @@
+// Package rotation keeps the LWA client secret current without an operator. Amazon makes every
+// app rotate its client secret every 180 days and delivers the new one as an SP-API notification
+// to an SQS queue the developer registered (APPLICATION_OAUTH_CLIENT_NEW_SECRET), after warning
+// about the expiry (APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY). Handler reads those notifications:
+// it stores a new secret for this app's client ID in the secret the functions read, ignores
+// secrets of other clients, and turns an expiry warning into a log line and a metric that raise
+// an alarm. The old secret keeps working for about 7 days, so warm functions that still hold it
+// pick up the new one on their next cold start or on their first invalid_client.
+package rotation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/sellerauth/sellerauth/internal/lwa"
+)
+
+// The notification types Handler acts on.
+const (
+	TypeNewSecret    = "APPLICATION_OAUTH_CLIENT_NEW_SECRET"
+	TypeSecretExpiry = "APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY"
+)
+
+// Notification is the SP-API notification envelope as the SQS message body carries it.
+type Notification struct {
+	NotificationType string `json:"notificationType"`
+	Payload          struct {
+		NewSecret *NewSecret `json:"applicationOAuthClientNewSecret"`
+		Expiry    *Expiry    `json:"applicationOAuthClientSecretExpiry"`
+	} `json:"payload"`
+	Metadata struct {
+		ApplicationID  string `json:"applicationId"`
+		NotificationID string `json:"notificationId"`
+	} `json:"notificationMetadata"`
+}
+
+// NewSecret is the payload of APPLICATION_OAUTH_CLIENT_NEW_SECRET.
+type NewSecret struct {
+	ClientID                  string    `json:"clientId"`
+	NewClientSecret           string    `json:"newClientSecret"`
+	NewClientSecretExpiryTime time.Time `json:"newClientSecretExpiryTime"`
+	OldClientSecretExpiryTime time.Time `json:"oldClientSecretExpiryTime"`
+}
+
+// Expiry is the payload of APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY.
+type Expiry struct {
+	ClientID                 string    `json:"clientId"`
+	ClientSecretExpiryTime   time.Time `json:"clientSecretExpiryTime"`
+	ClientSecretExpiryReason string    `json:"clientSecretExpiryReason"`
+}
+
+// Secrets is where the LWA client credentials live; *credentials.Writer implements it.
+type Secrets interface {
+	// Current reads the stored credentials as they are now.
+	Current(ctx context.Context) (lwa.Credentials, error)
+	// ReplaceSecret stores a new client secret; the same requestToken twice stores it once.
+	ReplaceSecret(ctx context.Context, secret, requestToken string) error
+}
+
+// Outcome says what Handle did with one notification.
+type Outcome string
+
+const (
+	// Stored: the new secret is in the secret now.
+	Stored Outcome = "stored"
+	// Unchanged: the secret already held it (a message delivered again).
+	Unchanged Outcome = "unchanged"
+	// OtherClient: the notification is about another LWA client; nothing was stored.
+	OtherClient Outcome = "other_client"
+	// ExpiryWarned: an expiry warning was logged and counted.
+	ExpiryWarned Outcome = "expiry_warned"
+	// Ignored: a notification type this handler does not act on.
+	Ignored Outcome = "ignored"
+)
+
+// ErrMalformed means the message is not a notification this handler can read; retrying will not
+// help, and the message ends in the dead-letter queue for a person to look at.
+var ErrMalformed = errors.New("malformed secret-rotation notification")
+
+// MetricsNamespace is the CloudWatch namespace of the handler's metrics.
+const MetricsNamespace = "SPAPIAuth"
+
+// Handler acts on secret-rotation notifications.
+type Handler struct {
+	Secrets Secrets
+	// Log defaults to slog.Default().
+	Log *slog.Logger
+	// Metrics receives one CloudWatch Embedded Metric Format line per notification acted on;
+	// nil writes none.
+	Metrics io.Writer
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// Handle acts on one SQS message body. An error means the message should be delivered again
+// (a Secrets Manager failure) or, wrapping ErrMalformed, looked at by a person.
+func (h *Handler) Handle(ctx context.Context, body string) (Outcome, error) {
+	var n Notification
+	if err := json.Unmarshal([]byte(body), &n); err != nil {
+		// The decoder's message may quote the body, which may hold a secret: leave it out.
+		return "", fmt.Errorf("%w: not JSON", ErrMalformed)
+	}
+	switch n.NotificationType {
+	case TypeNewSecret:
+		return h.newSecret(ctx, n)
+	case TypeSecretExpiry:
+		return h.expiry(ctx, n)
+	default:
+		h.log().InfoContext(ctx, "notification type not handled here; ignored", "notification_type", n.NotificationType)
+		return Ignored, nil
+	}
+}
+
+func (h *Handler) newSecret(ctx context.Context, n Notification) (Outcome, error) {
+	p := n.Payload.NewSecret
+	if p == nil || p.ClientID == "" || p.NewClientSecret == "" {
+		return "", fmt.Errorf("%w: %s without clientId or newClientSecret", ErrMalformed, TypeNewSecret)
+	}
+	current, err := h.Secrets.Current(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read the stored credentials: %w", err)
+	}
+	log := h.log().With("notification_id", n.Metadata.NotificationID, "client_id", p.ClientID)
+	switch {
+	case current.ClientID != p.ClientID:
+		// Another app's secret (a queue shared between apps, or a secret holding another
+		// client): storing it would break every call of this app.
+		log.ErrorContext(ctx, "new client secret for another LWA client than the stored one; not stored")
+		return OtherClient, nil
+	case current.ClientSecret == p.NewClientSecret:
+		log.InfoContext(ctx, "new client secret already stored")
+		return Unchanged, nil
+	}
+	if err := h.Secrets.ReplaceSecret(ctx, p.NewClientSecret, n.Metadata.NotificationID); err != nil {
+		return "", err
+	}
+	log.WarnContext(ctx, "stored the new LWA client secret; the old one stops working at its expiry",
+		"old_secret_expires", p.OldClientSecretExpiryTime.UTC().Format(time.RFC3339),
+		"new_secret_expires", p.NewClientSecretExpiryTime.UTC().Format(time.RFC3339))
+	h.metric("ClientSecretStored")
+	return Stored, nil
+}
+
+func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
+	p := n.Payload.Expiry
+	if p == nil || p.ClientID == "" {
+		return "", fmt.Errorf("%w: %s without clientId", ErrMalformed, TypeSecretExpiry)
+	}
+	h.log().WarnContext(ctx, "the LWA client secret expires soon: rotate it (README: Client secret rotation)",
+		"notification_id", n.Metadata.NotificationID, "client_id", p.ClientID,
+		"expires", p.ClientSecretExpiryTime.UTC().Format(time.RFC3339),
+		"days_left", int(p.ClientSecretExpiryTime.Sub(h.now()).Hours()/24),
+		"reason", p.ClientSecretExpiryReason)
+	h.metric("ClientSecretExpiryWarning")
+	return ExpiryWarned, nil
+}
+
+// metric writes one count in Embedded Metric Format.
+func (h *Handler) metric(name string) {
+	if h.Metrics == nil {
+		return
+	}
+	line, err := json.Marshal(map[string]any{
+		name: 1,
+		"_aws": map[string]any{
+			"Timestamp": h.now().UnixMilli(),
+			"CloudWatchMetrics": []map[string]any{{
+				"Namespace":  MetricsNamespace,
+				"Dimensions": [][]string{{}},
+				"Metrics":    []map[string]string{{"Name": name, "Unit": "Count"}},
+			}},
+		},
+	})
+	if err == nil {
+		fmt.Fprintf(h.Metrics, "%s\n", line)
+	}
+}
