@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/httpapi"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
@@ -358,6 +361,36 @@ func TestRotatedClientSecret(t *testing.T) {
 	if n := s.calls.Counts()["SecretsManager.GetSecretValue"]; n != 1 {
 		t.Errorf("secret fetched %d times after invalid_client, want exactly 1", n)
 	}
+}
+
+// TestLWAHangingPastTheLambdaDeadline: LWA never answers and the HTTP client would wait longer
+// than the invocation has. The callback still answers, before Lambda's deadline, with the
+// "Amazon did not answer" page and the cookie cleared; it does not run into the function's
+// timeout (API Gateway's bare 5xx) or blame the app's credentials.
+func TestLWAHangingPastTheLambdaDeadline(t *testing.T) {
+	s := newStack(t)
+	state, _ := s.startWebsite("")
+	code := s.consent()
+	rt := s.runtime(s.aws.Config)
+	rt.LWAHTTPClient = &http.Client{Timeout: time.Minute}
+	callback, err := lwaapp.NewCallback(rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.amazon.Inject(sandbox.Fault{Delay: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(t.Context(), httpapi.AnswerReserve+time.Second) // as Lambda sets it
+	defer cancel()
+	res, err := callback.Handle(ctx, jsonEvent(event(t, "callback", callbackQuery(state, code), stateCookie(state))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Error("the callback answered after the invocation's deadline")
+	}
+	if res.StatusCode != http.StatusBadGateway || problemCode(t, res) != "amazon_unavailable" {
+		t.Fatalf("%d %s", res.StatusCode, res.Body)
+	}
+	assertCookieCleared(t, res)
 }
 
 func TestLWAFailures(t *testing.T) {

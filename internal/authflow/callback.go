@@ -146,6 +146,10 @@ func classifyLWA(err error) error {
 		return fmt.Errorf("%w: %w", ErrCredentialsUnavailable, err)
 	case errors.Is(err, lwa.ErrUnavailable):
 		return fmt.Errorf("%w: %w", ErrAmazonUnavailable, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// The request ran out of time while LWA had not answered: Amazon was too slow, not the
+		// app's credentials wrong.
+		return fmt.Errorf("%w: %w", ErrAmazonUnavailable, err)
 	default:
 		// Other protocol errors (invalid_request, unauthorized_client...) mean our request or the
 		// app's setup is wrong: the seller cannot fix it, the operator must.

@@ -17,7 +17,9 @@ import (
 const DefaultTokenURL = "https://api.amazon.com/auth/o2/token"
 
 const (
-	defaultTimeout     = 10 * time.Second
+	defaultTimeout = 10 * time.Second
+	// minAttempt is the least time left before the caller's deadline worth another attempt.
+	minAttempt         = time.Second
 	defaultMaxAttempts = 3
 
 	grantAuthorizationCode = "authorization_code"
@@ -188,7 +190,8 @@ func (c *Client) attempts(ctx context.Context, form url.Values, creds Credential
 		if wait < 0 {
 			wait = c.backoff(attempt)
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		// Another attempt only if it has time to get an answer, not merely to start.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+minAttempt {
 			return Token{}, fmt.Errorf("%w after %d attempts (no time left for another): %w", ErrUnavailable, attempt, retry.err)
 		}
 		c.retries.Add(1)
