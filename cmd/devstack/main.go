@@ -37,7 +37,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
-	logs.Printf("status page (sellers, tokens' freshness, run refresh): %s/_dev/   sandbox admin (revoke): %s/sandbox/admin", st.URL, st.SandboxURL)
+	logs.Printf("status page (sellers, tokens' freshness, run refresh): %s/_dev/   sandbox admin (revoke, rotate the client secret): %s/sandbox/admin", st.URL, st.SandboxURL)
 	fmt.Printf("\n    Open %s/\n\n    Ctrl-C stops everything.\n\n", st.URL)
 	<-ctx.Done()
 	logs.Printf("stopping")

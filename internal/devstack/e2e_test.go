@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -30,7 +32,9 @@ func (w testLogs) Write(p []byte) (int, error) {
 // TestEndToEnd drives headless Chromium through the stack as make dev starts it: the landing page,
 // Authorize (US as a seller, DE as a vendor), the sandbox's consent page, Confirm, the log-in URI
 // step, the success page; then the token items, a refresh, a revocation confirmed by the refresh
-// rule, and a browser without the state cookie refused at the callback. Screenshots go to
+// rule, a browser without the state cookie refused at the callback, and a client secret rotation
+// (the sandbox's notification through the SQS queue to the rotate-secret function) after which
+// one more seller authorizes. Screenshots go to
 // t.ArtifactDir() as PNG (go test -artifacts keeps them; make e2e puts them under .build/e2e) and,
 // with E2E_SCREENSHOTS=dir, to dir as well.
 func TestEndToEnd(t *testing.T) {
@@ -149,6 +153,57 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(page, "reauthorization_required") || strings.Contains(page, "Atza|") || strings.Contains(page, "Atzr|") {
 		t.Fatalf("status page: %s", page)
 	}
+
+	// Client secret rotation: Rotate on the sandbox's admin page sends Amazon's
+	// APPLICATION_OAUTH_CLIENT_NEW_SECRET to the template's notification queue, whose SQS event
+	// invokes the rotate-secret function, which stores the new secret. After Retire only the new
+	// secret works: the callback function, warm with the old one, must pick up the new one.
+	before := lwaSecret(t, st)
+	run(browser, "rotate the client secret", chromedp.Navigate(st.SandboxURL+"/sandbox/admin"), chromedp.WaitVisible(`#rotate-secret`),
+		chromedp.Click(`#rotate-secret`), chromedp.WaitVisible(`#notification-sent`), chromedp.Text(`#secret-status`, &page))
+	if !strings.Contains(page, "Two client secrets") {
+		t.Fatalf("sandbox admin page after Rotate: %s", page)
+	}
+	run(browser, "scroll to the client secret", chromedp.Evaluate(`document.getElementById("client-secret").scrollIntoView()`, nil))
+	shots.take(browser, "08-sandbox-admin-secret-rotated")
+	rotated := time.Now()
+	after := before
+	for after["client_secret"] == before["client_secret"] {
+		if time.Since(rotated) > time.Minute {
+			t.Fatal("the LWA secret still holds the old client secret a minute after the rotation: the notification did not reach the rotate-secret function, or it did not store the secret")
+		}
+		time.Sleep(100 * time.Millisecond)
+		after = lwaSecret(t, st)
+	}
+	if after["client_id"] != before["client_id"] || !strings.HasPrefix(after["client_secret"], "amzn1.oa2-cs.v1.") {
+		t.Fatalf("after the rotation the LWA secret holds client_id %q and a client_secret of %d characters", after["client_id"], len(after["client_secret"]))
+	}
+	t.Logf("the rotate-secret function stored the new client secret %s after the rotation", time.Since(rotated).Round(time.Millisecond))
+	run(browser, "retire the old secret", chromedp.Click(`#retire-old-secret`),
+		chromedp.WaitVisible(`//p[@id="secret-status"][contains(., "One client secret")]`))
+	invalidClient := st.Sandbox.Stats().Errors["invalid_client"]
+	run(browser, "authorize after the rotation", chromedp.Navigate(st.URL+"/"),
+		chromedp.Click(`a[href="authorize?marketplace=US"]`), chromedp.WaitVisible(`#confirm`),
+		chromedp.SetValue(`#selling_partner_id`, "A4E2EROTATED"), chromedp.Click(`#confirm`),
+		chromedp.WaitVisible(`//h1[contains(., "Authorization complete")]`))
+	if it := getItem(t, st, "A4E2EROTATED", "na"); it["status"] != "active" || !strings.HasPrefix(it["refresh_token"], "Atzr|") {
+		t.Fatalf("item after the rotation: status %q, refresh token present %v", it["status"], it["refresh_token"] != "")
+	}
+	t.Logf("the callback after Retire: %d invalid_client answer(s) before it read the new secret", st.Sandbox.Stats().Errors["invalid_client"]-invalidClient)
+}
+
+// lwaSecret reads the LWA credentials secret from the local AWS. Its values are never logged.
+func lwaSecret(t *testing.T, st *devstack.Stack) map[string]string {
+	t.Helper()
+	out, err := secretsmanager.NewFromConfig(st.AWS).GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(st.LWASecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &m); err != nil {
+		t.Fatal("the LWA secret is not a JSON object")
+	}
+	return m
 }
 
 // newBrowser starts a headless Chromium of its own (own profile, own cookies), without the

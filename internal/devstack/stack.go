@@ -11,8 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,7 +63,9 @@ type Stack struct {
 	AWS        aws.Config
 	StateTable string
 	TokenTable string
-	Sandbox    *sandbox.Sandbox
+	// LWASecret is the ARN of the secret with the LWA client credentials the functions read.
+	LWASecret string
+	Sandbox   *sandbox.Sandbox
 
 	logs      *Logs
 	moto      *process
@@ -68,6 +73,12 @@ type Stack struct {
 	servers   []*http.Server
 	stopTimer chan struct{}
 	timerDone chan struct{}
+	// queues are template.yaml's queues by logical ID; notifications is the one Amazon sends
+	// SP-API notifications to (set once the local AWS has it).
+	queues        map[string]*localQueue
+	notifications atomic.Pointer[notificationTarget]
+	stopPolling   context.CancelFunc
+	polling       sync.WaitGroup
 }
 
 // Start builds every function of template.yaml with the Makefile's targets and starts the stack.
@@ -107,9 +118,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.URL = "http://" + gwL.Addr().String()
 	s.SandboxURL = "http://" + sbL.Addr().String()
 
-	// Sandbox Amazon.
+	// Sandbox Amazon; its SP-API notifications (a rotated client secret) go to the template's queue.
 	s.Sandbox = sandbox.New(sandbox.Options{
 		ClientID: LWAClientID, ClientSecret: LWAClientSecret, AccessTokenTTL: cfg.AccessTokenTTL,
+		Notify: s.sendNotification,
 		App: sandbox.App{
 			Name: "SP-API seller authorization (dev)", ApplicationID: ApplicationID, Draft: true,
 			RedirectURIs: []string{s.URL + "/callback"}, LoginURI: s.URL + "/login",
@@ -161,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	routes := map[string]invoker{}
-	var scheduled []*lambdaFunc
+	var scheduled, queued []*lambdaFunc
 	for _, f := range fns {
 		env := map[string]string{
 			"PATH":                            "/usr/bin:/bin",
@@ -197,6 +209,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if len(f.Schedules) > 0 {
 			scheduled = append(scheduled, lf)
 		}
+		if len(f.Queues) > 0 {
+			queued = append(queued, lf)
+		}
+	}
+	if err := s.startPollers(queued); err != nil {
+		return nil, err
 	}
 
 	gw := &Gateway{routes: routes, logs: s.logs, now: time.Now, extra: s.devPages()}
@@ -262,7 +280,8 @@ func (s *Stack) startMoto() (string, error) {
 	return endpoint, nil
 }
 
-// createResources creates template.yaml's tables (from their own definitions) and the LWA secret.
+// createResources creates template.yaml's tables and queues (from their own definitions) and the
+// LWA secret.
 func (s *Stack) createResources(ctx context.Context, templatePath string) (map[string]string, error) {
 	specs, err := awstest.TableSpecs(templatePath)
 	if err != nil {
@@ -279,6 +298,18 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 		res[id] = name
 	}
 	s.StateTable, s.TokenTable = res["StateTable"], res["TokenTable"]
+	if err := s.createQueues(ctx, templatePath, suffix); err != nil {
+		return nil, err
+	}
+	var queueNames []string
+	for id, q := range s.queues {
+		res[id] = q.url // !Ref of a queue is its URL
+		res[id+".Arn"] = q.arn
+		res[id+".QueueName"] = q.name
+		res[id+".QueueUrl"] = q.url
+		queueNames = append(queueNames, q.name)
+	}
+	sort.Strings(queueNames)
 	secret, _ := json.Marshal(map[string]string{"client_id": LWAClientID, "client_secret": LWAClientSecret})
 	out, err := secretsmanager.NewFromConfig(s.AWS).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String("sellerauth-dev-lwa-" + suffix), SecretString: aws.String(string(secret)),
@@ -286,12 +317,16 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("create the LWA secret: %w", err)
 	}
-	res["LwaCredentialsSecret"] = aws.ToString(out.ARN)
-	// Resources the functions only name (IAM, queues): placeholders.
-	for _, id := range []string{"TokenTableKey", "RefreshDeadLetterQueue", "HttpApi"} {
+	s.LWASecret = aws.ToString(out.ARN)
+	res["LwaCredentialsSecret"] = s.LWASecret
+	// Resources the functions only name (a KMS key, the API): placeholders.
+	for _, id := range []string{"TokenTableKey", "HttpApi"} {
 		res[id] = "devstack-" + id
 	}
-	s.logs.Printf("created tables %s, %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable)
+	s.logs.Printf("created tables %s, %s, queues %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable, strings.Join(queueNames, ", "))
+	if t := s.notifications.Load(); t != nil {
+		s.logs.Printf("the sandbox sends SP-API notifications to %s (its policy lets Amazon's account %s send)", t.queue.name, AmazonNotificationsAccount)
+	}
 	return res, nil
 }
 
@@ -383,6 +418,12 @@ func (s *Stack) Close() {
 		<-s.timerDone
 		s.stopTimer = nil
 	}
+	if s.stopPolling != nil {
+		s.stopPolling()
+		s.polling.Wait()
+		s.stopPolling = nil
+	}
+	s.notifications.Store(nil)
 	for _, srv := range s.servers {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = srv.Shutdown(ctx)

@@ -143,7 +143,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:4px 10px;text-align:left}
 .active{color:#070}.reauthorization_required{color:#b00}form{display:inline}</style></head><body>
 <h1>sellerauth dev stack</h1>
-<p><a href="{{.URL}}/">Landing page</a> · <a href="{{.SandboxURL}}/sandbox/admin">Sandbox Amazon admin (revoke)</a></p>
+<p><a href="{{.URL}}/">Landing page</a> · <a href="{{.SandboxURL}}/sandbox/admin">Sandbox Amazon admin (revoke, rotate the client secret)</a></p>
 {{if .Message}}<p id="message">{{.Message}}</p>{{end}}{{if .Error}}<p style="color:#b00">{{.Error}}</p>{{end}}
 <h2>Connected sellers</h2>
 <table id="sellers"><tr><th>Region</th><th>Selling partner</th><th>Account</th><th>Status</th><th>Access token</th><th>Next refresh</th><th>Reauthorize by</th><th>Version</th></tr>

@@ -18,7 +18,9 @@ type Function struct {
 	Env       map[string]string
 	Routes    []Route
 	Schedules []Schedule
-	Timeout   int
+	// Queues are the function's SQS events, which Lambda's event source mapping polls.
+	Queues  []QueueEvent
+	Timeout int
 }
 
 // Route is an HttpApi event: "GET /callback".
@@ -34,6 +36,19 @@ type Schedule struct {
 	Name, Expression string
 	// Input is the event's fixed input, which the scheduler sends verbatim instead of its own event.
 	Input string
+}
+
+// QueueEvent is an SQS event: Lambda polls the queue and invokes the function with batches of
+// its messages.
+type QueueEvent struct {
+	Name string
+	// Queue is the logical ID of the template's AWS::SQS::Queue the event reads.
+	Queue string
+	// BatchSize is the most messages of one invocation: SAM's default is 10.
+	BatchSize int
+	// ReportBatchItemFailures says the function answers with the messages to deliver again
+	// (FunctionResponseTypes: [ReportBatchItemFailures]); without it, a batch succeeds or fails whole.
+	ReportBatchItemFailures bool
 }
 
 // Resolver gives values to what the template refers to.
@@ -128,6 +143,20 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 					sc.Input = in.Value
 				}
 				f.Schedules = append(f.Schedules, sc)
+			case t.Value == "SQS":
+				q := QueueEvent{Name: name, Queue: logicalIDOf(value(ep, "Queue")), BatchSize: 10}
+				if q.Queue == "" {
+					return nil, fmt.Errorf("%s: event %s: Queue must be !GetAtt <queue>.Arn of this template", id, name)
+				}
+				if b := value(ep, "BatchSize"); b != nil {
+					fmt.Sscan(b.Value, &q.BatchSize)
+				}
+				if rt := value(ep, "FunctionResponseTypes"); rt != nil {
+					for _, v := range rt.Content {
+						q.ReportBatchItemFailures = q.ReportBatchItemFailures || v.Value == "ReportBatchItemFailures"
+					}
+				}
+				f.Queues = append(f.Queues, q)
 			}
 		}
 		fns = append(fns, f)
@@ -167,8 +196,12 @@ func (r *resolver) eval(n *yaml.Node) (string, error) {
 		return r.ref(n.Value)
 	case "!GetAtt":
 		name := n.Value
-		if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
-			name = n.Content[0].Value
+		if n.Kind == yaml.SequenceNode && len(n.Content) == 2 {
+			name = n.Content[0].Value + "." + n.Content[1].Value
+		}
+		// An attribute the stack knows ("Queue.Arn"), else the resource's own value.
+		if v, ok := r.Resources[name]; ok {
+			return v, nil
 		}
 		res, _, _ := strings.Cut(name, ".")
 		return r.ref(res)
@@ -263,6 +296,20 @@ func (r *resolver) cond(n *yaml.Node) (bool, error) {
 		return r.condition(n.Value)
 	}
 	return false, fmt.Errorf("unsupported condition at line %d", n.Line)
+}
+
+// logicalIDOf returns the resource a !GetAtt X.Attr, !GetAtt [X, Attr] or !Ref X names, or "".
+func logicalIDOf(n *yaml.Node) string {
+	switch {
+	case n == nil:
+		return ""
+	case n.Tag == "!GetAtt" && n.Kind == yaml.SequenceNode && len(n.Content) > 0:
+		return n.Content[0].Value
+	case n.Tag == "!GetAtt" || n.Tag == "!Ref":
+		id, _, _ := strings.Cut(n.Value, ".")
+		return id
+	}
+	return ""
 }
 
 func value(n *yaml.Node, key string) *yaml.Node {

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"html/template"
@@ -19,7 +20,8 @@ const (
 	ConsentPath = "/apps/authorize/consent"
 	// ConfirmPathPrefix is where amazon_callback_uri points: the log-in URI step comes back here.
 	ConfirmPathPrefix = "/apps/authorize/confirm/"
-	// AdminPath is the sandbox's own page: authorizations, Revoke, and the flow switch.
+	// AdminPath is the sandbox's own page: authorizations, Revoke, the flow switch, and the
+	// client secret's rotation.
 	AdminPath = "/sandbox/admin"
 )
 
@@ -96,6 +98,8 @@ func (s *Sandbox) registerConsentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+AdminPath, s.serveAdmin)
 	mux.HandleFunc("POST "+AdminPath+"/revoke", s.serveAdminRevoke)
 	mux.HandleFunc("POST "+AdminPath+"/flow", s.serveAdminFlow)
+	mux.HandleFunc("POST "+AdminPath+"/rotate-secret", s.serveAdminRotateSecret)
+	mux.HandleFunc("POST "+AdminPath+"/retire-old-secret", s.serveAdminRetireOldSecret)
 }
 
 // consentError is an error page of Amazon's consent step (Amazon shows it; nothing comes back to the app).
@@ -299,13 +303,33 @@ type adminPage struct {
 	Authorizations []Authorization
 	Direct         bool
 	Stats          Stats
+	ClientID       string
+	Secret         SecretRotation
 }
 
 func (s *Sandbox) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	direct := s.directFlow || s.app.LoginURI == ""
 	s.mu.Unlock()
-	render(w, http.StatusOK, adminTemplate, adminPage{App: s.app, Authorizations: s.Authorizations(), Direct: direct, Stats: s.Stats()})
+	render(w, http.StatusOK, adminTemplate, adminPage{App: s.app, Authorizations: s.Authorizations(), Direct: direct, Stats: s.Stats(),
+		ClientID: s.clientID, Secret: s.SecretRotation()})
+}
+
+// notifyTimeout bounds the delivery of a notification from the admin page.
+const notifyTimeout = 10 * time.Second
+
+// serveAdminRotateSecret rotates the client secret and sends the notification; a delivery error
+// is on the admin page (SecretRotation.NotifyError).
+func (s *Sandbox) serveAdminRotateSecret(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), notifyTimeout)
+	defer cancel()
+	_, _ = s.RotateClientSecret(ctx)
+	http.Redirect(w, r, AdminPath, http.StatusSeeOther)
+}
+
+func (s *Sandbox) serveAdminRetireOldSecret(w http.ResponseWriter, r *http.Request) {
+	s.RetireOldSecret()
+	http.Redirect(w, r, AdminPath, http.StatusSeeOther)
 }
 
 func (s *Sandbox) serveAdminRevoke(w http.ResponseWriter, r *http.Request) {

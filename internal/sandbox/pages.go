@@ -67,6 +67,12 @@ var adminTemplate = template.Must(template.New("admin").Parse(`<!doctype html><h
 {{if .Direct}}<p>Older direct flow: Confirm goes straight to the redirect URI.</p>{{if .App.LoginURI}}<button name="direct" value="false">Use the log-in URI step</button>{{end}}
 {{else}}<p>Current flow: Confirm goes to the log-in URI ({{.App.LoginURI}}), then back to Amazon, then to the redirect URI.</p><button name="direct" value="true">Use the older direct flow</button>{{end}}
 </form>
+<h2 id="client-secret">Client secret</h2>
+<p id="secret-status">{{if eq .Secret.Live 2}}Two client secrets work for {{.ClientID}}: the new one and the previous one, until the old one is retired (at Amazon, 7 days after the rotation).{{else}}One client secret works for {{.ClientID}}.{{end}}
+{{if not .Secret.At.IsZero}}Last rotated {{.Secret.At.UTC.Format "2006-01-02 15:04:05Z"}}: {{if .Secret.NotifyError}}<b id="notify-error" style="color:#c40000">{{.Secret.NotifyError}}</b>{{else}}<span id="notification-sent">APPLICATION_OAUTH_CLIENT_NEW_SECRET <code>{{.Secret.NotificationID}}</code> sent to the app's notification queue.</span>{{end}}{{end}}</p>
+<form method="post" action="/sandbox/admin/rotate-secret"><button id="rotate-secret">Rotate client secret</button></form>
+{{if eq .Secret.Live 2}}<form method="post" action="/sandbox/admin/retire-old-secret"><p><button id="retire-old-secret">Retire old secret</button></p></form>{{end}}
+<p><small>Rotate is the developer rotating the secret (Solution Provider Portal, or rotateApplicationClientSecret): the new secret reaches the app only in the {{if .Secret.Notifies}}notification{{else}}notification, and this sandbox has no notification destination{{end}}, and is never shown here. Retire ends the overlap: only the new secret works.</small></p>
 <h2>Token endpoint</h2>
 <p>{{.Stats.TokenRequests}} requests, {{.Stats.CodeExchanges}} code exchanges, {{.Stats.Refreshes}} refreshes.</p>
 </main></body></html>`))

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"maps"
@@ -34,6 +35,10 @@ type Options struct {
 	// App is the application the consent pages (ConsentPath) know; without an ApplicationID
 	// every consent URL gets MD1000.
 	App App
+	// Notify, if set, receives the SP-API notifications Amazon would send to the SQS queue
+	// registered in the Developer Console: the message body (JSON) of each, such as the
+	// APPLICATION_OAUTH_CLIENT_NEW_SECRET of RotateClientSecret. Its error is shown on the admin page.
+	Notify func(ctx context.Context, body []byte) error
 }
 
 // Sandbox is an in-memory LWA. It is safe for concurrent use.
@@ -58,6 +63,12 @@ type Sandbox struct {
 	shareFault    Fault
 	latency       time.Duration
 	stats         Stats
+
+	// notify delivers SP-API notifications of the subscription subscriptionID; rotation is the
+	// last RotateClientSecret.
+	notify         func(ctx context.Context, body []byte) error
+	subscriptionID string
+	rotation       SecretRotation
 
 	app        App
 	directFlow bool
@@ -97,6 +108,8 @@ func New(opts Options) *Sandbox {
 		codeTTL:        opts.CodeTTL,
 		accessTokenTTL: opts.AccessTokenTTL,
 		secrets:        []string{opts.ClientSecret},
+		notify:         opts.Notify,
+		subscriptionID: newUUID(),
 		codes:          make(map[string]codeGrant),
 		refreshTokens:  make(map[string]string),
 		latestRefresh:  make(map[string]string),

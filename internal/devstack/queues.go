@@ -1,0 +1,461 @@
+package devstack
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"gopkg.in/yaml.v3"
+)
+
+// AmazonNotificationsAccount is the AWS account SP-API notifications come from (Notifications API
+// docs): the queue whose policy lets it send is the one Amazon delivers to.
+const AmazonNotificationsAccount = "437568002678"
+
+// Queue is an AWS::SQS::Queue of template.yaml, as the local stack creates it.
+type Queue struct {
+	LogicalID string
+	// Attributes are the CreateQueue attributes of the queue's literal properties
+	// (VisibilityTimeout, MessageRetentionPeriod, ...), RedrivePolicy aside.
+	Attributes map[string]string
+	// DeadLetterQueue is the logical ID of the RedrivePolicy's target ("" for none), after
+	// MaxReceiveCount receipts.
+	DeadLetterQueue string
+	MaxReceiveCount int
+	// AmazonNotifications says an AWS::SQS::QueuePolicy of the template lets Amazon's SP-API
+	// notification account send to the queue.
+	AmazonNotifications bool
+}
+
+// queueAttributes are the AWS::SQS::Queue properties that are CreateQueue attributes of the same
+// name; the others (QueueName, KmsMasterKeyId, Tags, ...) only matter to a deployed queue.
+var queueAttributes = []string{
+	"ContentBasedDeduplication", "DelaySeconds", "FifoQueue", "MaximumMessageSize",
+	"MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds", "SqsManagedSseEnabled", "VisibilityTimeout",
+}
+
+// Queues reads template.yaml's queues, each after its dead-letter queue.
+func Queues(templatePath string) ([]Queue, error) {
+	data, err := os.ReadFile(templatePath)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, errors.New("template is not a YAML document")
+	}
+	resources := value(doc.Content[0], "Resources")
+	byID := map[string]*Queue{}
+	notified := map[string]bool{}
+	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
+		id, node := resources.Content[i].Value, resources.Content[i+1]
+		props := value(node, "Properties")
+		switch t := value(node, "Type"); {
+		case t == nil:
+		case t.Value == "AWS::SQS::Queue":
+			q := &Queue{LogicalID: id, Attributes: map[string]string{}}
+			for _, name := range queueAttributes {
+				v := value(props, name)
+				if v == nil {
+					continue
+				}
+				if v.Kind != yaml.ScalarNode || strings.HasPrefix(v.Tag, "!") && !strings.HasPrefix(v.Tag, "!!") {
+					return nil, fmt.Errorf("%s: %s must be a literal", id, name)
+				}
+				q.Attributes[name] = v.Value
+			}
+			if rp := value(props, "RedrivePolicy"); rp != nil {
+				q.DeadLetterQueue = logicalIDOf(value(rp, "deadLetterTargetArn"))
+				if q.DeadLetterQueue == "" {
+					return nil, fmt.Errorf("%s: RedrivePolicy: deadLetterTargetArn must be !GetAtt <queue>.Arn of this template", id)
+				}
+				if m := value(rp, "maxReceiveCount"); m != nil {
+					fmt.Sscan(m.Value, &q.MaxReceiveCount)
+				}
+			}
+			byID[id] = q
+		case t.Value == "AWS::SQS::QueuePolicy":
+			if !allowsAmazonNotifications(value(props, "PolicyDocument")) {
+				continue
+			}
+			if qs := value(props, "Queues"); qs != nil {
+				for _, q := range qs.Content {
+					notified[logicalIDOf(q)] = true
+				}
+			}
+		}
+	}
+	var out []Queue
+	done := map[string]bool{}
+	var add func(id string, seen []string) error
+	add = func(id string, seen []string) error {
+		if done[id] {
+			return nil
+		}
+		q, ok := byID[id]
+		if !ok {
+			return fmt.Errorf("%s: dead-letter queue %s is not an AWS::SQS::Queue of the template", seen[len(seen)-1], id)
+		}
+		if slices.Contains(seen, id) {
+			return fmt.Errorf("%s: dead-letter queues form a cycle", id)
+		}
+		if q.DeadLetterQueue != "" {
+			if err := add(q.DeadLetterQueue, append(seen, id)); err != nil {
+				return err
+			}
+		}
+		q.AmazonNotifications = notified[id]
+		out = append(out, *q)
+		done[id] = true
+		return nil
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := add(id, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// allowsAmazonNotifications says a policy document allows Amazon's notification account to send.
+func allowsAmazonNotifications(doc *yaml.Node) bool {
+	st := value(doc, "Statement")
+	if st == nil {
+		return false
+	}
+	statements := st.Content
+	if st.Kind == yaml.MappingNode {
+		statements = []*yaml.Node{st}
+	}
+	for _, s := range statements {
+		if e := value(s, "Effect"); e == nil || e.Value != "Allow" {
+			continue
+		}
+		if !scalars(value(s, "Action"), func(v string) bool { return v == "sqs:SendMessage" || v == "sqs:*" }) {
+			continue
+		}
+		if scalars(value(value(s, "Principal"), "AWS"), func(v string) bool { return strings.Contains(v, AmazonNotificationsAccount) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// scalars says whether a scalar, or any scalar of a sequence, satisfies ok.
+func scalars(n *yaml.Node, ok func(string) bool) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		return ok(n.Value)
+	}
+	for _, c := range n.Content {
+		if c.Kind == yaml.ScalarNode && ok(c.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// localQueue is a queue created in the local AWS.
+type localQueue struct {
+	Queue
+	name, url, arn string
+}
+
+// createQueues creates template.yaml's queues, dead-letter queues first, with the template's
+// attributes and redrive policies.
+func (s *Stack) createQueues(ctx context.Context, templatePath, suffix string) error {
+	specs, err := Queues(templatePath)
+	if err != nil {
+		return err
+	}
+	client := sqs.NewFromConfig(s.AWS)
+	s.queues = map[string]*localQueue{}
+	for _, spec := range specs {
+		q := &localQueue{Queue: spec, name: "sellerauth-dev-" + spec.LogicalID + "-" + suffix}
+		attrs := map[string]string{}
+		for k, v := range spec.Attributes {
+			attrs[k] = v
+		}
+		if strings.EqualFold(attrs["FifoQueue"], "true") {
+			q.name += ".fifo"
+		}
+		if spec.DeadLetterQueue != "" {
+			rp, _ := json.Marshal(map[string]any{
+				"deadLetterTargetArn": s.queues[spec.DeadLetterQueue].arn,
+				"maxReceiveCount":     spec.MaxReceiveCount,
+			})
+			attrs["RedrivePolicy"] = string(rp)
+		}
+		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q.name), Attributes: attrs})
+		if err != nil {
+			return fmt.Errorf("create queue %s (%s): %w", q.name, spec.LogicalID, err)
+		}
+		q.url = aws.ToString(out.QueueUrl)
+		a, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		})
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", q.name, err)
+		}
+		q.arn = a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+		s.queues[spec.LogicalID] = q
+		if spec.AmazonNotifications {
+			s.notifications.Store(&notificationTarget{client: client, queue: q})
+		}
+	}
+	return nil
+}
+
+// notificationTarget is where the sandbox's SP-API notifications go: the queue Amazon may send to.
+type notificationTarget struct {
+	client *sqs.Client
+	queue  *localQueue
+}
+
+// sendNotification is the sandbox's Notify: Amazon sending an SP-API notification to the queue
+// registered for it, here the template's queue that Amazon's notification account may write to.
+func (s *Stack) sendNotification(ctx context.Context, body []byte) error {
+	t := s.notifications.Load()
+	if t == nil {
+		return fmt.Errorf("no queue of template.yaml lets Amazon's notification account %s send (an AWS::SQS::QueuePolicy), or the stack is still starting", AmazonNotificationsAccount)
+	}
+	out, err := t.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(t.queue.url), MessageBody: aws.String(string(body))})
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", t.queue.LogicalID, err)
+	}
+	// The type and the ID only: the body may carry a secret.
+	var n struct {
+		Type     string `json:"notificationType"`
+		Metadata struct {
+			ID string `json:"notificationId"`
+		} `json:"notificationMetadata"`
+	}
+	_ = json.Unmarshal(body, &n)
+	s.logs.Line("sandbox", fmt.Sprintf("sent %s notification_id=%s to %s (message %s)", n.Type, n.Metadata.ID, t.queue.LogicalID, aws.ToString(out.MessageId)))
+	return nil
+}
+
+// sqsRecord is one record of the SQS event Lambda sends, field for field.
+type sqsRecord struct {
+	MessageID              string                         `json:"messageId"`
+	ReceiptHandle          string                         `json:"receiptHandle"`
+	Body                   string                         `json:"body"`
+	Attributes             map[string]string              `json:"attributes"`
+	MessageAttributes      map[string]sqsMessageAttribute `json:"messageAttributes"`
+	MD5OfMessageAttributes string                         `json:"md5OfMessageAttributes,omitempty"`
+	MD5OfBody              string                         `json:"md5OfBody"`
+	EventSource            string                         `json:"eventSource"`
+	EventSourceARN         string                         `json:"eventSourceARN"`
+	AWSRegion              string                         `json:"awsRegion"`
+}
+
+type sqsMessageAttribute struct {
+	StringValue      *string  `json:"stringValue,omitempty"`
+	BinaryValue      *string  `json:"binaryValue,omitempty"`
+	StringListValues []string `json:"stringListValues"`
+	BinaryListValues []string `json:"binaryListValues"`
+	DataType         string   `json:"dataType"`
+}
+
+// SQSEvent is the event Lambda's SQS event source mapping sends for messages of the queue arn.
+func SQSEvent(arn string, msgs []sqstypes.Message) []byte {
+	records := make([]sqsRecord, 0, len(msgs))
+	for _, m := range msgs {
+		r := sqsRecord{
+			MessageID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
+			Attributes: map[string]string{}, MessageAttributes: map[string]sqsMessageAttribute{},
+			MD5OfMessageAttributes: aws.ToString(m.MD5OfMessageAttributes), MD5OfBody: aws.ToString(m.MD5OfBody),
+			EventSource: "aws:sqs", EventSourceARN: arn, AWSRegion: Region,
+		}
+		for k, v := range m.Attributes {
+			r.Attributes[k] = v
+		}
+		for k, v := range m.MessageAttributes {
+			a := sqsMessageAttribute{StringValue: v.StringValue, DataType: aws.ToString(v.DataType),
+				StringListValues: append([]string{}, v.StringListValues...), BinaryListValues: []string{}}
+			if v.BinaryValue != nil {
+				a.BinaryValue = aws.String(base64.StdEncoding.EncodeToString(v.BinaryValue))
+			}
+			for _, b := range v.BinaryListValues {
+				a.BinaryListValues = append(a.BinaryListValues, base64.StdEncoding.EncodeToString(b))
+			}
+			r.MessageAttributes[k] = a
+		}
+		records = append(records, r)
+	}
+	b, _ := json.Marshal(map[string]any{"Records": records})
+	return b
+}
+
+// startPollers is Lambda's SQS event source mapping for every SQS event of the functions: a
+// short-polling loop per event until Close.
+func (s *Stack) startPollers(fns []*lambdaFunc) error {
+	type poller struct {
+		lf *lambdaFunc
+		ev QueueEvent
+		q  *localQueue
+	}
+	var ps []poller
+	for _, lf := range fns {
+		for _, ev := range lf.Queues {
+			q, ok := s.queues[ev.Queue]
+			if !ok {
+				return fmt.Errorf("%s: event %s reads %s, which is not an AWS::SQS::Queue of template.yaml", lf.LogicalID, ev.Name, ev.Queue)
+			}
+			ps = append(ps, poller{lf, ev, q})
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopPolling = cancel
+	client := sqs.NewFromConfig(s.AWS)
+	for _, p := range ps {
+		s.logs.Printf("%s: event %s polls %s (batch size %d)", p.lf.LogicalID, p.ev.Name, p.q.name, p.ev.BatchSize)
+		s.polling.Add(1)
+		go func() {
+			defer s.polling.Done()
+			s.poll(ctx, client, p.lf, p.ev, p.q)
+		}()
+	}
+	return nil
+}
+
+// pollWait is ReceiveMessage's wait: a message that arrives meanwhile is answered at once, and
+// Close cancels the wait, so it only sets how often an idle queue is asked (each ask is a line
+// of moto's request log). Lambda's own pollers wait 20 s.
+const pollWait = 5
+
+// poll receives batches of up to BatchSize messages (at most 10, ReceiveMessage's limit) with a
+// short wait, invokes the function with each and deletes the messages it handled.
+func (s *Stack) poll(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev QueueEvent, q *localQueue) {
+	batch := int32(min(max(ev.BatchSize, 1), 10))
+	var lastErr string
+	for ctx.Err() == nil {
+		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(q.url),
+			MaxNumberOfMessages:         batch,
+			WaitTimeSeconds:             pollWait,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if err.Error() != lastErr { // once per kind of failure, not every second
+				s.logs.Line("sqs", fmt.Sprintf("%s: receive from %s: %v", lf.name, q.LogicalID, err))
+				lastErr = err.Error()
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		lastErr = ""
+		if len(out.Messages) > 0 {
+			s.deliver(ctx, client, lf, ev, q, out.Messages)
+		}
+	}
+}
+
+// deliver invokes the function with one batch and deletes what it handled: the whole batch on
+// success, all but the answer's batchItemFailures with ReportBatchItemFailures, nothing when
+// the function failed. Messages not deleted come back after the queue's visibility timeout.
+func (s *Stack) deliver(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev QueueEvent, q *localQueue, msgs []sqstypes.Message) {
+	log := func(format string, args ...any) { s.logs.Line("sqs", fmt.Sprintf(format, args...)) }
+	started := time.Now()
+	body, err := lf.invoke(ctx, SQSEvent(q.arn, msgs))
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		log("%s: %d message(s) of %s failed as a batch; they come back after the visibility timeout: %v", lf.name, len(msgs), q.LogicalID, err)
+		return
+	}
+	failed, err := batchItemFailures(body, msgs, ev.ReportBatchItemFailures)
+	if err != nil {
+		log("%s: %d message(s) of %s failed as a batch; they come back after the visibility timeout: %v", lf.name, len(msgs), q.LogicalID, err)
+		return
+	}
+	var entries []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range msgs {
+		if !failed[aws.ToString(m.MessageId)] {
+			entries = append(entries, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	if len(entries) > 0 {
+		out, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+		switch {
+		case err != nil:
+			log("%s: delete %d message(s) from %s: %v", lf.name, len(entries), q.LogicalID, err)
+		case len(out.Failed) > 0:
+			log("%s: %d message(s) not deleted from %s: %s", lf.name, len(out.Failed), q.LogicalID, aws.ToString(out.Failed[0].Message))
+		}
+	}
+	msg := fmt.Sprintf("%s: %d message(s) of %s -> %d handled", lf.name, len(msgs), q.LogicalID, len(entries))
+	if len(failed) > 0 {
+		msg += fmt.Sprintf(", %d batch item failure(s) back after the visibility timeout", len(failed))
+	}
+	log("%s (%s)", msg, time.Since(started).Round(time.Millisecond))
+}
+
+// batchItemFailures reads the function's answer as Lambda does: with ReportBatchItemFailures the
+// listed message IDs failed; an empty or null answer or list is a success; an answer that is not
+// JSON, or names a message not in the batch (or none), fails the whole batch. Without
+// ReportBatchItemFailures nothing is read from the answer.
+func batchItemFailures(answer []byte, msgs []sqstypes.Message, report bool) (map[string]bool, error) {
+	failed := map[string]bool{}
+	if !report || len(answer) == 0 || string(answer) == "null" {
+		return failed, nil
+	}
+	var resp struct {
+		BatchItemFailures []struct {
+			ItemIdentifier *string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return nil, errors.New("the answer is not a batch response")
+	}
+	inBatch := map[string]bool{}
+	for _, m := range msgs {
+		inBatch[aws.ToString(m.MessageId)] = true
+	}
+	for _, f := range resp.BatchItemFailures {
+		id := aws.ToString(f.ItemIdentifier)
+		if id == "" || !inBatch[id] {
+			return nil, fmt.Errorf("batchItemFailures names %q, not a message of the batch", id)
+		}
+		failed[id] = true
+	}
+	return failed, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
