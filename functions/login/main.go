@@ -7,11 +7,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 )
 
 func main() {
 	r := app.Start()
-	h, err := app.NewLogin(r)
+	h, err := flowapp.NewLogin(r)
 	if err != nil {
 		r.Fail(err)
 	}

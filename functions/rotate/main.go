@@ -7,12 +7,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
 )
 
 func main() {
 	r := app.Start()
-	h, err := lwaapp.NewRotate(r)
+	h, err := rotateapp.NewRotate(r)
 	if err != nil {
 		r.Fail(err)
 	}

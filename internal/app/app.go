@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,11 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/sellerauth/sellerauth/internal/authflow"
-	"github.com/sellerauth/sellerauth/internal/dynamo"
-	"github.com/sellerauth/sellerauth/internal/httpapi"
 )
 
 // Runtime is what a function's main hands over: its environment, the AWS configuration and the
@@ -37,29 +30,6 @@ func (r Runtime) Clock() func() time.Time {
 		return r.Now
 	}
 	return time.Now
-}
-
-// NewAuthorize wires the authorize function (GET / and GET /authorize).
-func NewAuthorize(r Runtime) (*httpapi.Handler, error) { return newFlowHandler(r) }
-
-// NewLogin wires the login function (GET /login).
-func NewLogin(r Runtime) (*httpapi.Handler, error) { return newFlowHandler(r) }
-
-func newFlowHandler(r Runtime) (*httpapi.Handler, error) {
-	c, err := loadFlowConfig(r.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	db := dynamodb.NewFromConfig(r.AWS)
-	svc := &authflow.Service{
-		Consent:            c.Consent,
-		DefaultMarketplace: c.DefaultMarketplace,
-		StateTTL:           c.StateTTL,
-		Now:                r.Clock(),
-		Random:             rand.Reader,
-		States:             &dynamo.StateStore{Client: db, Table: c.StateTable},
-	}
-	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock()}, nil
 }
 
 // Start is where every function's main begins: the JSON logger that adds Lambda's request ID to

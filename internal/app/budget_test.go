@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
 )
 
 // TestCallBudgetNoNetworkDuringInit builds every function exactly as its main does, with every
@@ -51,11 +53,11 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	}
 	r := app.Start() // exactly what every main does first
 	for name, build := range map[string]func(app.Runtime) (any, error){
-		"authorize": func(r app.Runtime) (any, error) { return app.NewAuthorize(r) },
-		"login":     func(r app.Runtime) (any, error) { return app.NewLogin(r) },
+		"authorize": func(r app.Runtime) (any, error) { return flowapp.NewAuthorize(r) },
+		"login":     func(r app.Runtime) (any, error) { return flowapp.NewLogin(r) },
 		"callback":  func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
 		"refresh":   func(r app.Runtime) (any, error) { return lwaapp.NewRefresh(r) },
-		"rotate":    func(r app.Runtime) (any, error) { return lwaapp.NewRotate(r) },
+		"rotate":    func(r app.Runtime) (any, error) { return rotateapp.NewRotate(r) },
 	} {
 		if _, err := build(r); err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 )
 
@@ -47,7 +48,7 @@ func TestStartUpRefusesBadConfiguration(t *testing.T) {
 			if tc.callback {
 				_, err = lwaapp.NewCallback(r)
 			} else {
-				_, err = app.NewAuthorize(r)
+				_, err = flowapp.NewAuthorize(r)
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one naming %q", err, tc.want)

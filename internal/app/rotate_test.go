@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
 )
 
 // sqsEvent loads testdata/sqs-new-secret.json (a new-secret and an expiry notification, shaped as
@@ -54,7 +54,7 @@ func TestRotationNotificationKeepsCallbacksWorking(t *testing.T) {
 	var logBuf, metrics bytes.Buffer
 	rt := s.runtime(s.aws.Config)
 	rt.Log = slog.New(slog.NewJSONHandler(io.MultiWriter(&logBuf, logs), nil))
-	h, err := lwaapp.NewRotate(rt)
+	h, err := rotateapp.NewRotate(rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestRotationNotificationKeepsCallbacksWorking(t *testing.T) {
 // reported for redelivery, and so for the dead-letter queue, without failing its batch-mates.
 func TestRotationRefusesOtherClientsAndMalformedMessages(t *testing.T) {
 	s := newStack(t)
-	h, err := lwaapp.NewRotate(s.runtime(s.aws.Config))
+	h, err := rotateapp.NewRotate(s.runtime(s.aws.Config))
 	if err != nil {
 		t.Fatal(err)
 	}

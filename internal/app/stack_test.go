@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/fakeclock"
@@ -148,10 +149,10 @@ func (s *stack) runtime(cfg aws.Config) app.Runtime {
 func (s *stack) wire(cfg aws.Config) {
 	s.t.Helper()
 	var err error
-	if s.authorize, err = app.NewAuthorize(s.runtime(cfg)); err != nil {
+	if s.authorize, err = flowapp.NewAuthorize(s.runtime(cfg)); err != nil {
 		s.t.Fatalf("NewAuthorize: %v", err)
 	}
-	if s.login, err = app.NewLogin(s.runtime(cfg)); err != nil {
+	if s.login, err = flowapp.NewLogin(s.runtime(cfg)); err != nil {
 		s.t.Fatalf("NewLogin: %v", err)
 	}
 	if s.callback, err = lwaapp.NewCallback(s.runtime(cfg)); err != nil {

@@ -1,4 +1,6 @@
-package lwaapp
+// Package rotateapp wires the rotate-secret function. It links Secrets Manager and nothing of the
+// authorization flow or the token table, so its cold start pays for no client it does not use.
+package rotateapp
 
 import (
 	"context"
