@@ -73,6 +73,7 @@ bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due)
 	BENCH_REFRESH_SIZES=$(BENCH_REFRESH_SIZES) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRefresh' -benchtime 1x -timeout 60m ./internal/refresh/
 
 dev: ## the whole system on loopback: sandbox Amazon, functions under the Lambda emulator, local API Gateway (Ctrl-C stops it)
+	@if [ -z "$$AWS_ENDPOINT_URL" ]; then ./.ci/tools moto; fi
 	@$(GO) build -o $(BUILD_DIR)/devstack ./cmd/devstack
 	@$(BUILD_DIR)/devstack $(DEV_FLAGS)
 
