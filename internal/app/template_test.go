@@ -1,12 +1,15 @@
 package app_test
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -155,5 +158,41 @@ func TestTemplateFunctionsBuildWithMakefile(t *testing.T) {
 		if !target.Match(makefile) {
 			t.Errorf("Makefile has no build-%s target for sam build", id)
 		}
+	}
+}
+
+// TestServerErrorsMetricMatchesTheLogLines: ServerErrorsAlarm counts the ERROR lines of the HTTP
+// functions through a metric filter; the filter must match what the functions' logger writes, in
+// the JSON log format the template sets.
+func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
+	tpl := loadTemplate(t)
+	b, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "LogFormat: JSON") {
+		t.Fatal("the functions do not log in Lambda's JSON format")
+	}
+	const pattern = `{ $.level = "ERROR" }`
+	filtered := map[string]bool{}
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Logs::MetricFilter" {
+			continue
+		}
+		if got := asString(r.Properties["FilterPattern"]); got != pattern {
+			t.Errorf("%s: FilterPattern %q, want %q", id, got, pattern)
+		}
+		filtered[strings.TrimSuffix(asString(r.Properties["LogGroupName"]), "Logs")] = true
+	}
+	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction"} {
+		if !filtered[fn] {
+			t.Errorf("%s's error lines are not counted", fn)
+		}
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+	log.Error("request failed")
+	if !strings.Contains(buf.String(), `"level":"ERROR"`) {
+		t.Errorf("the functions' logger writes %s, which the filter %s does not match", buf.String(), pattern)
 	}
 }
