@@ -96,7 +96,7 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 	globalTimeout := 3
 	if g := value(value(root, "Globals"), "Function"); g != nil {
 		if err := r.env(value(value(g, "Environment"), "Variables"), globalEnv); err != nil {
-			return nil, fmt.Errorf("Globals: %w", err)
+			return nil, fmt.Errorf("template Globals: %w", err)
 		}
 		if t := value(g, "Timeout"); t != nil {
 			fmt.Sscan(t.Value, &globalTimeout)
