@@ -60,9 +60,12 @@ func WithSkew(d time.Duration) Option {
 
 // WithRefresh lets the Reader refresh a stale token on demand with the LWA client credentials in
 // the secret secretID (its name or ARN, as the stack's LwaCredentialsSecretArn output gives it).
-// The role then needs secretsmanager:GetSecretValue on it (and kms:Decrypt if it uses a
-// customer-managed key) and read access to refresh_token, which TokenReaderPolicy withholds on
-// purpose: most readers should do without. tokenURL "" means Amazon's LWA token endpoint.
+// TokenReaderPolicy withholds what that needs, on purpose, and most readers should do without:
+// secretsmanager:GetSecretValue on the secret; dynamodb:GetItem of refresh_token and
+// dynamodb:UpdateItem on the token table; kms:Decrypt, kms:Encrypt and kms:GenerateDataKey on the
+// table's key through DynamoDB (the stack's TokenTableKey). If the write is refused, the refreshed
+// token is still returned (LWA issued it) but not stored, and every process refreshes on its own.
+// tokenURL "" means Amazon's LWA token endpoint.
 func WithRefresh(secrets *secretsmanager.Client, secretID, tokenURL string) Option {
 	if tokenURL == "" {
 		tokenURL = lwa.DefaultTokenURL

@@ -126,3 +126,42 @@ func TestRotationRefusesOtherClientsAndMalformedMessages(t *testing.T) {
 		t.Error("another client's secret was stored")
 	}
 }
+
+// TestRotationNeverGoesBack: SQS does not keep order, and a dead letter may be redriven long
+// after: a notification whose secret is older than the stored one changes nothing, and neither
+// does the same notification ID coming back with another value.
+func TestRotationNeverGoesBack(t *testing.T) {
+	s := newStack(t)
+	h, err := rotateapp.NewRotate(s.runtime(s.aws.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const newer, older = "amzn1.oa2-cs.v1.newer-secret-0123456789", "amzn1.oa2-cs.v1.older-secret-0123456789"
+	remember(newer, older)
+	s.amazon.RotateSecret(older)
+	s.amazon.RotateSecret(newer) // both still accepted by LWA, as during Amazon's overlap
+	ev := sqsEvent(t, clientID, newer)
+	ev.Records = ev.Records[:1]
+	if res, err := h.Handle(t.Context(), ev); err != nil || len(res.BatchItemFailures) != 0 {
+		t.Fatalf("newer: %+v, %v", res, err)
+	}
+	late := sqsEvent(t, clientID, older)
+	late.Records = late.Records[:1]
+	late.Records[0].MessageId = "late"
+	late.Records[0].Body = strings.Replace(late.Records[0].Body, "2027-05-24T12:00:00.000Z", "2027-05-20T12:00:00.000Z", 1)
+	late.Records[0].Body = strings.Replace(late.Records[0].Body, "b0805eb9-78f7-49bb-ac0e-2e6f1d3c4b5a", "c1916fca-89a8-4acc-bd1f-3f7e2e4d5c6b", 1)
+	replayed := sqsEvent(t, clientID, older) // same notification ID as the newer one, another secret
+	replayed.Records = replayed.Records[:1]
+	for name, e := range map[string]events.SQSEvent{"older secret delivered late": late, "notification ID reused": replayed} {
+		if res, err := h.Handle(t.Context(), e); err != nil || len(res.BatchItemFailures) != 0 {
+			t.Errorf("%s: %+v, %v (want handled, nothing stored)", name, res, err)
+		}
+	}
+	out, err := secretsmanager.NewFromConfig(s.aws.Config).GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.secretID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(aws.ToString(out.SecretString), newer) {
+		t.Error("an older client secret replaced the newer one")
+	}
+}

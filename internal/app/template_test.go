@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
@@ -194,5 +195,48 @@ func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
 	log.Error("request failed")
 	if !strings.Contains(buf.String(), `"level":"ERROR"`) {
 		t.Errorf("the functions' logger writes %s, which the filter %s does not match", buf.String(), pattern)
+	}
+}
+
+// TestSecretNotificationsQueueIsClosed: a message on the rotation queue can replace the LWA client
+// secret and carries one, so only Amazon's notification account may send and only the
+// rotate-secret function's role may receive, from the queue and from its dead-letter queue.
+func TestSecretNotificationsQueueIsClosed(t *testing.T) {
+	tpl := loadTemplate(t)
+	denies := func(policy, action string) []map[string]any {
+		r, ok := tpl.Resources[policy]
+		if !ok {
+			t.Fatalf("no %s in template.yaml", policy)
+		}
+		doc, _ := r.Properties["PolicyDocument"].(map[string]any)
+		stmts, _ := doc["Statement"].([]any)
+		var out []map[string]any
+		for _, s := range stmts {
+			st, _ := s.(map[string]any)
+			if st["Effect"] != "Deny" || st["Principal"] != "*" {
+				continue
+			}
+			actions := []string{asString(st["Action"])}
+			if list, ok := st["Action"].([]any); ok {
+				actions = nil
+				for _, a := range list {
+					actions = append(actions, asString(a))
+				}
+			}
+			if slices.Contains(actions, action) {
+				cond, _ := st["Condition"].(map[string]any)
+				out = append(out, cond)
+			}
+		}
+		return out
+	}
+	if c := denies("SecretNotificationsQueuePolicy", "sqs:SendMessage"); len(c) != 1 || !strings.Contains(fmt.Sprint(c[0]), "aws:PrincipalAccount:437568002678") {
+		t.Errorf("the queue does not refuse senders other than Amazon's notification account: %v", c)
+	}
+	if c := denies("SecretNotificationsQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || !strings.Contains(fmt.Sprint(c[0]), "RotateSecretFunctionRole") {
+		t.Errorf("the queue does not refuse receivers other than the rotate-secret function: %v", c)
+	}
+	if c := denies("SecretNotificationsDeadLetterQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || c[0] != nil {
+		t.Errorf("the dead-letter queue's client secrets can be received: %v", c)
 	}
 }

@@ -24,6 +24,7 @@ const (
 
 	grantAuthorizationCode = "authorization_code"
 	grantRefreshToken      = "refresh_token"
+	grantClientCredentials = "client_credentials"
 )
 
 // Client asks LWA's token endpoint for tokens. Its fields may be changed after New and before
@@ -114,6 +115,18 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (Token, error
 	}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = refreshToken
+	}
+	return tok, nil
+}
+
+// Grantless gets an access token for the app itself (grant_type=client_credentials, e.g. scope
+// sellingpartnerapi::notifications) with exactly creds: no refetch on invalid_client. The
+// rotation function uses it to check a new client secret with LWA before storing it.
+func (c *Client) Grantless(ctx context.Context, creds Credentials, scope string) (Token, error) {
+	form := url.Values{"grant_type": {grantClientCredentials}, "scope": {scope}}
+	tok, err := c.attempts(ctx, form, creds, "")
+	if err != nil {
+		return Token{}, fmt.Errorf("lwa token request (%s): %w", grantClientCredentials, err)
 	}
 	return tok, nil
 }

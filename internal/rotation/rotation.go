@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/lwa"
@@ -39,28 +40,56 @@ type Notification struct {
 	} `json:"notificationMetadata"`
 }
 
-// NewSecret is the payload of APPLICATION_OAUTH_CLIENT_NEW_SECRET.
+// NewSecret is the payload of APPLICATION_OAUTH_CLIENT_NEW_SECRET. The times stay strings: a
+// time in an unexpected layout must not cost the secret (see parseTime).
 type NewSecret struct {
-	ClientID                  string    `json:"clientId"`
-	NewClientSecret           string    `json:"newClientSecret"`
-	NewClientSecretExpiryTime time.Time `json:"newClientSecretExpiryTime"`
-	OldClientSecretExpiryTime time.Time `json:"oldClientSecretExpiryTime"`
+	ClientID                  string `json:"clientId"`
+	NewClientSecret           string `json:"newClientSecret"`
+	NewClientSecretExpiryTime string `json:"newClientSecretExpiryTime"`
+	OldClientSecretExpiryTime string `json:"oldClientSecretExpiryTime"`
 }
 
 // Expiry is the payload of APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY.
 type Expiry struct {
-	ClientID                 string    `json:"clientId"`
-	ClientSecretExpiryTime   time.Time `json:"clientSecretExpiryTime"`
-	ClientSecretExpiryReason string    `json:"clientSecretExpiryReason"`
+	ClientID                 string `json:"clientId"`
+	ClientSecretExpiryTime   string `json:"clientSecretExpiryTime"`
+	ClientSecretExpiryReason string `json:"clientSecretExpiryReason"`
+}
+
+// parseTime reads Amazon's RFC 3339 times; anything else is the zero time.
+func parseTime(v string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// logTime formats a time for a log line ("" when unknown).
+func logTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // Secrets is where the LWA client credentials live; *credentials.Writer implements it.
 type Secrets interface {
 	// Current reads the stored credentials as they are now.
 	Current(ctx context.Context) (lwa.Credentials, error)
-	// ReplaceSecret stores a new client secret; the same requestToken twice stores it once.
-	ReplaceSecret(ctx context.Context, secret, requestToken string) error
+	// ReplaceSecret stores a new client secret that expires at expiresAt (zero: unknown). It
+	// stores nothing and returns false when the stored secret expires no earlier (an older
+	// notification delivered late) or when requestToken was already used.
+	ReplaceSecret(ctx context.Context, secret string, expiresAt time.Time, requestToken string) (bool, error)
 }
+
+// Verifier asks LWA for a grantless token with given credentials; *lwa.Client implements it.
+type Verifier interface {
+	Grantless(ctx context.Context, creds lwa.Credentials, scope string) (lwa.Token, error)
+}
+
+// VerifyScope is the grantless scope the new secret is checked with.
+const VerifyScope = "sellingpartnerapi::notifications"
 
 // Outcome says what Handle did with one notification.
 type Outcome string
@@ -82,12 +111,19 @@ const (
 // help, and the message ends in the dead-letter queue for a person to look at.
 var ErrMalformed = errors.New("malformed secret-rotation notification")
 
+// ErrSecretRefused means LWA refused the notification's secret (a forged message, or one so old
+// that its secret has expired): it is not stored, and the message ends in the dead-letter queue.
+var ErrSecretRefused = errors.New("LWA refused the notification's client secret; not stored")
+
 // MetricsNamespace is the CloudWatch namespace of the handler's metrics.
 const MetricsNamespace = "SPAPIAuth"
 
 // Handler acts on secret-rotation notifications.
 type Handler struct {
 	Secrets Secrets
+	// Verify, if set, checks a new secret with LWA before it is stored, so that no message can
+	// store a secret LWA does not accept.
+	Verify Verifier
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 	// Metrics receives one CloudWatch Embedded Metric Format line per notification acted on;
@@ -150,12 +186,28 @@ func (h *Handler) newSecret(ctx context.Context, n Notification) (Outcome, error
 		log.InfoContext(ctx, "new client secret already stored")
 		return Unchanged, nil
 	}
-	if err := h.Secrets.ReplaceSecret(ctx, p.NewClientSecret, n.Metadata.NotificationID); err != nil {
+	if h.Verify != nil {
+		_, err := h.Verify.Grantless(ctx, lwa.Credentials{ClientID: p.ClientID, ClientSecret: p.NewClientSecret}, VerifyScope)
+		switch {
+		case lwa.IsInvalidClient(err):
+			log.ErrorContext(ctx, "LWA refuses the client secret of this notification; not stored")
+			return "", ErrSecretRefused
+		case err != nil:
+			return "", fmt.Errorf("check the new client secret with LWA: %w", err)
+		}
+	}
+	expires := parseTime(p.NewClientSecretExpiryTime)
+	stored, err := h.Secrets.ReplaceSecret(ctx, p.NewClientSecret, expires, n.Metadata.NotificationID)
+	if err != nil {
 		return "", err
 	}
+	if !stored {
+		log.InfoContext(ctx, "the stored client secret is as new or newer; this one is not stored")
+		return Unchanged, nil
+	}
 	log.WarnContext(ctx, "stored the new LWA client secret; the old one stops working at its expiry",
-		"old_secret_expires", p.OldClientSecretExpiryTime.UTC().Format(time.RFC3339),
-		"new_secret_expires", p.NewClientSecretExpiryTime.UTC().Format(time.RFC3339))
+		"old_secret_expires", logTime(parseTime(p.OldClientSecretExpiryTime)),
+		"new_secret_expires", logTime(expires))
 	h.metric("ClientSecretStored")
 	return Stored, nil
 }
@@ -165,11 +217,22 @@ func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
 	if p == nil || p.ClientID == "" {
 		return "", fmt.Errorf("%w: %s without clientId", ErrMalformed, TypeSecretExpiry)
 	}
-	h.log().WarnContext(ctx, "the LWA client secret expires soon: rotate it (README: Client secret rotation)",
-		"notification_id", n.Metadata.NotificationID, "client_id", p.ClientID,
-		"expires", p.ClientSecretExpiryTime.UTC().Format(time.RFC3339),
-		"days_left", int(p.ClientSecretExpiryTime.Sub(h.now()).Hours()/24),
-		"reason", p.ClientSecretExpiryReason)
+	current, err := h.Secrets.Current(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read the stored credentials: %w", err)
+	}
+	log := h.log().With("notification_id", n.Metadata.NotificationID, "client_id", p.ClientID)
+	if current.ClientID != p.ClientID {
+		log.WarnContext(ctx, "client secret expiry warning for another LWA client than the stored one; ignored")
+		return OtherClient, nil
+	}
+	expires := parseTime(p.ClientSecretExpiryTime)
+	days := ""
+	if !expires.IsZero() {
+		days = strconv.Itoa(int(expires.Sub(h.now()).Hours() / 24))
+	}
+	log.WarnContext(ctx, "the LWA client secret expires soon: rotate it (README: Client secret rotation)",
+		"expires", logTime(expires), "days_left", days, "reason", p.ClientSecretExpiryReason)
 	h.metric("ClientSecretExpiryWarning")
 	return ExpiryWarned, nil
 }

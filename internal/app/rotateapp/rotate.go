@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/rotation"
 )
 
@@ -27,8 +29,22 @@ func NewRotate(r app.Runtime) (*RotateHandler, error) {
 	if secretID == "" {
 		return nil, errors.New("configuration: LWA_CREDENTIALS_SECRET_ID is required")
 	}
+	tokenURL := r.Getenv("LWA_TOKEN_URL")
+	if tokenURL == "" {
+		tokenURL = lwa.DefaultTokenURL
+	}
+	if u, err := url.Parse(tokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, errors.New("configuration: LWA_TOKEN_URL must be an absolute URL")
+	}
+	// The new secret is checked with a grantless token request before it is stored; the client
+	// gets the credentials to check with each call, so it has no source of its own.
+	verify := lwa.New(tokenURL, nil)
+	if r.LWAHTTPClient != nil {
+		verify.HTTPClient = r.LWAHTTPClient
+	}
 	return &RotateHandler{Rotation: &rotation.Handler{
 		Secrets: credentials.NewWriter(secretsmanager.NewFromConfig(r.AWS), secretID),
+		Verify:  verify,
 		Log:     r.Log,
 		Metrics: os.Stdout,
 		Now:     r.Clock(),
