@@ -9,6 +9,7 @@
 package tokens
 
 import (
+	"context"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,9 +22,21 @@ import (
 	itokens "github.com/sellerauth/sellerauth/internal/tokens"
 )
 
+// Reader returns access tokens; it is safe for concurrent use. Build it with New (its zero value
+// is not usable) and keep it for the life of the process: its cache is what saves the reads.
+type Reader struct {
+	r *itokens.Reader
+}
+
+// AccessToken returns the seller's access token for region, valid for at least the skew. A
+// cached token costs no AWS call; concurrent callers for the same seller share one read (and at
+// most one refresh). The errors to act on are ErrNotAuthorized, ErrReauthorizationRequired and
+// ErrStale; any other is a failure to read the table.
+func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, region Region) (Token, error) {
+	return r.r.AccessToken(ctx, sellingPartnerID, region)
+}
+
 type (
-	// Reader returns access tokens; it is safe for concurrent use.
-	Reader = itokens.Reader
 	// Token is an LWA access token of one seller and region, for the x-amz-access-token header.
 	Token = itokens.Token
 	// Region is an SP-API region: RegionNA, RegionEU or RegionFE (the token table's region key).
@@ -51,11 +64,11 @@ var (
 )
 
 // Option changes what New builds.
-type Option func(*Reader)
+type Option func(*itokens.Reader)
 
 // WithSkew sets how long a returned token stays valid at least (default DefaultSkew).
 func WithSkew(d time.Duration) Option {
-	return func(r *Reader) { r.Skew = d }
+	return func(r *itokens.Reader) { r.Skew = d }
 }
 
 // WithRefresh lets the Reader refresh a stale token on demand with the LWA client credentials in
@@ -70,15 +83,15 @@ func WithRefresh(secrets *secretsmanager.Client, secretID, tokenURL string) Opti
 	if tokenURL == "" {
 		tokenURL = lwa.DefaultTokenURL
 	}
-	return func(r *Reader) { r.Refresher = lwa.New(tokenURL, credentials.New(secrets, secretID)) }
+	return func(r *itokens.Reader) { r.Refresher = lwa.New(tokenURL, credentials.New(secrets, secretID)) }
 }
 
 // New returns a Reader of the token table (the stack's TokenTableName output) through db. It
 // makes no call: the first AccessToken does.
 func New(db *dynamodb.Client, table string, opts ...Option) *Reader {
-	r := &Reader{Store: &dynamo.TokenStore{Client: db, Table: table}}
+	r := &itokens.Reader{Store: &dynamo.TokenStore{Client: db, Table: table}}
 	for _, o := range opts {
 		o(r)
 	}
-	return r
+	return &Reader{r: r}
 }
