@@ -10,8 +10,11 @@ package tokens
 
 import (
 	"context"
+	"errors"
+	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -94,4 +97,19 @@ func New(db *dynamodb.Client, table string, opts ...Option) *Reader {
 		o(r)
 	}
 	return &Reader{r: r}
+}
+
+// FromEnvironment builds a Reader from the contract's environment: TOKEN_TABLE_NAME (required)
+// and, only for a Lambda that may refresh (see WithRefresh), LWA_CREDENTIALS_SECRET_ID with
+// LWA_TOKEN_URL (default Amazon's endpoint). cfg is the Lambda's AWS configuration, e.g. from
+// config.LoadDefaultConfig. It makes no call.
+func FromEnvironment(cfg aws.Config, opts ...Option) (*Reader, error) {
+	table := os.Getenv("TOKEN_TABLE_NAME")
+	if table == "" {
+		return nil, errors.New("tokens: TOKEN_TABLE_NAME is not set")
+	}
+	if secretID := os.Getenv("LWA_CREDENTIALS_SECRET_ID"); secretID != "" {
+		opts = append([]Option{WithRefresh(secretsmanager.NewFromConfig(cfg), secretID, os.Getenv("LWA_TOKEN_URL"))}, opts...)
+	}
+	return New(dynamodb.NewFromConfig(cfg), table, opts...), nil
 }

@@ -88,3 +88,23 @@ func TestNewReadsWhatTheCallbackStored(t *testing.T) {
 		t.Fatalf("plain reader after the refresh: same token %v, err %v", again.AccessToken == got.AccessToken, err)
 	}
 }
+
+// TestFromEnvironment: the contract's variables build the same reader; without
+// LWA_CREDENTIALS_SECRET_ID it never refreshes.
+func TestFromEnvironment(t *testing.T) {
+	env := awstest.Start(t)
+	table := env.CreateTables(t).Token
+	t.Setenv("TOKEN_TABLE_NAME", "")
+	if _, err := tokens.FromEnvironment(env.Config); err == nil {
+		t.Fatal("no error without TOKEN_TABLE_NAME")
+	}
+	t.Setenv("TOKEN_TABLE_NAME", table)
+	t.Setenv("LWA_CREDENTIALS_SECRET_ID", "")
+	r, err := tokens.FromEnvironment(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AccessToken(t.Context(), "A1NOBODY", tokens.RegionNA); !errors.Is(err, tokens.ErrNotAuthorized) {
+		t.Errorf("err = %v, want ErrNotAuthorized from the table named by TOKEN_TABLE_NAME", err)
+	}
+}
