@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,6 +148,41 @@ func TestLogInStepWebsiteFlowReusesState(t *testing.T) {
 	}
 	if item := s.storedItem(amazon.RegionEU); item.AccountType != "vendor" {
 		t.Errorf("account type %q, want vendor", item.AccountType)
+	}
+}
+
+// TestLogInStepAppstoreFlowRelativeCallbackUsesReferrer: an Appstore-started flow has no state to
+// say where the seller came from; with a relative amazon_callback_uri the Referer's Amazon origin
+// (here Vendor Central DE) is the base, and anything else falls back to the default marketplace.
+func TestLogInStepAppstoreFlowRelativeCallbackUsesReferrer(t *testing.T) {
+	for referer, want := range map[string]string{
+		"https://vendorcentral.amazon.de/apps/store/dp/x": "https://vendorcentral.amazon.de",
+		"https://evil.example/apps/authorize/confirm":     "https://sellercentral.amazon.com",
+		"": "https://sellercentral.amazon.com",
+	} {
+		t.Run(referer, func(t *testing.T) {
+			s := newStack(t, withEnv("AMAZON_CONSENT_ORIGIN", ""))
+			q := url.Values{
+				"amazon_callback_uri": {"/apps/authorize/confirm/" + applicationID},
+				"amazon_state":        {"amzn-state-appstore"},
+				"selling_partner_id":  {sellerID},
+			}
+			e := event(t, "login", q.Encode())
+			if referer != "" {
+				h := maps.Clone(e.Headers)
+				h["referer"] = referer
+				e.Headers = h
+			}
+			res := invoke(t, s.login, e)
+			if res.StatusCode != http.StatusFound {
+				t.Fatalf("login: %d %s", res.StatusCode, res.Body)
+			}
+			remember(cookieValue(t, res))
+			loc, _ := url.Parse(res.Headers["Location"])
+			if got := loc.Scheme + "://" + loc.Host; got != want || loc.Path != "/apps/authorize/confirm/"+applicationID {
+				t.Errorf("redirected to %s, want %s", loc.Redacted(), want)
+			}
+		})
 	}
 }
 

@@ -16,6 +16,10 @@ type LoginRequest struct {
 	SellingPartnerID string // optional
 	Version          string // "beta" in a test flow
 	Cookie           string // "" when the browser sent none (Appstore-initiated flow)
+	// Referrer is the origin of the page that sent the browser here (the Referer header), if
+	// any. For an Appstore-initiated flow with a relative amazon_callback_uri it names the
+	// Seller or Vendor Central the seller came from; only a known Amazon origin is used.
+	Referrer string
 }
 
 // LoginResult says where to send the browser; New is set when a new state was issued, whose
@@ -50,7 +54,7 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error
 		}
 	}
 
-	base, err := s.baseOrigin(pending, live)
+	base, err := s.baseOrigin(pending, live, r.Referrer)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -93,10 +97,19 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error
 }
 
 // baseOrigin is what a relative amazon_callback_uri is resolved against: the origin the seller
-// was sent to, or for an Appstore-initiated flow the default marketplace's Seller Central.
-func (s *Service) baseOrigin(p PendingState, live bool) (string, error) {
+// was sent to; for an Appstore-initiated flow the Amazon origin the browser came from, else the
+// default marketplace's Seller Central.
+func (s *Service) baseOrigin(p PendingState, live bool, referrer string) (string, error) {
 	if s.Consent.OriginOverride != "" {
 		return s.Consent.OriginOverride, nil
+	}
+	if !live {
+		if u, err := url.Parse(referrer); err == nil && u.Host != "" {
+			origin := u.Scheme + "://" + u.Host
+			if _, _, ok := amazon.LookupOrigin(origin); ok {
+				return origin, nil
+			}
+		}
 	}
 	m, t := s.DefaultMarketplace, amazon.Seller
 	if live {

@@ -86,6 +86,7 @@ func (h *Handler) login(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		SellingPartnerID: q["selling_partner_id"],
 		Version:          q["version"],
 		Cookie:           readStateCookie(req.Cookies),
+		Referrer:         req.Headers["referer"],
 	})
 	if err != nil {
 		return failure(ctx, h.Log, req, err)
