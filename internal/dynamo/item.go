@@ -22,11 +22,13 @@ const (
 	AttrStatus               = "status"
 	AttrAccountType          = "account_type"
 	AttrAuthorizedAt         = "authorized_at"
-	AttrReauthorizeBy        = "reauthorize_by"
-	AttrUpdatedAt            = "updated_at"
-	AttrVersion              = "version"
-	AttrMWSAuthToken         = "mws_auth_token"
-	AttrExpiresAt            = "expires_at" // TTL, set only on a dead authorization
+	// AttrAuthorizedAtMs orders authorizations finer than authorized_at's seconds.
+	AttrAuthorizedAtMs = "authorized_at_ms"
+	AttrReauthorizeBy  = "reauthorize_by"
+	AttrUpdatedAt      = "updated_at"
+	AttrVersion        = "version"
+	AttrMWSAuthToken   = "mws_auth_token"
+	AttrExpiresAt      = "expires_at" // TTL, set only on a dead authorization
 	// The refresh-due index keys; both are absent when no refresh is scheduled, which keeps the
 	// index sparse.
 	AttrRefreshShard = "refresh_shard"

@@ -69,6 +69,7 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 		Set(expression.Name(AttrStatus), expression.Value(string(StatusActive))).
 		Set(expression.Name(AttrAccountType), expression.Value(string(a.AccountType))).
 		Set(expression.Name(AttrAuthorizedAt), expression.Value(authorizedAt)).
+		Set(expression.Name(AttrAuthorizedAtMs), expression.Value(a.AuthorizedAt.UnixMilli())).
 		Set(expression.Name(AttrReauthorizeBy), expression.Value(a.AuthorizedAt.Add(reauthorizeAfter).Unix())).
 		Set(expression.Name(AttrUpdatedAt), expression.Value(s.now().Unix())).
 		Set(expression.Name(AttrRefreshShard), expression.Value(Shard(a.SellingPartnerID, a.Region))).
@@ -82,8 +83,16 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 	} else {
 		update = update.Remove(expression.Name(AttrMWSAuthToken))
 	}
-	cond := expression.AttributeNotExists(expression.Name(AttrAuthorizedAt)).
-		Or(expression.Name(AttrAuthorizedAt).LessThanEqual(expression.Value(authorizedAt)))
+	// Only a later authorization replaces the stored one, to the millisecond: of two callbacks of
+	// one seller in the same second, the one that began later wins even if it finishes first. The
+	// same instant again is a retried save, and is answered as "a newer one is stored" (the
+	// callback treats that as done). An item written before authorized_at_ms existed compares on
+	// authorized_at's seconds.
+	ms := expression.Name(AttrAuthorizedAtMs)
+	cond := ms.LessThan(expression.Value(a.AuthorizedAt.UnixMilli())).
+		Or(expression.AttributeNotExists(ms).And(
+			expression.AttributeNotExists(expression.Name(AttrAuthorizedAt)).
+				Or(expression.Name(AttrAuthorizedAt).LessThanEqual(expression.Value(authorizedAt)))))
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return fmt.Errorf("save authorization: build expression: %w", err)

@@ -54,6 +54,7 @@ func TestSaveAuthorizationItemMatchesTheContract(t *testing.T) {
 		"status":                  "S:active",
 		"account_type":            "S:seller",
 		"authorized_at":           "N:" + epoch(authorizedAt),
+		"authorized_at_ms":        "N:" + strconv.FormatInt(authorizedAt.UnixMilli(), 10),
 		"reauthorize_by":          "N:" + epoch(authorizedAt.Add(365*24*time.Hour)),
 		"updated_at":              "N:" + epoch(updatedAt),
 		"version":                 "N:1",
@@ -103,7 +104,9 @@ func TestSaveAuthorizationVersions(t *testing.T) {
 	}{
 		{"first", authorization(authorizedAt, "1"), nil, 1, "Atzr|refresh-1"},
 		{"later", authorization(authorizedAt.Add(time.Hour), "2"), nil, 2, "Atzr|refresh-2"},
-		{"same time (a retried save)", authorization(authorizedAt.Add(time.Hour), "3"), nil, 3, "Atzr|refresh-3"},
+		{"same instant (a retried save)", authorization(authorizedAt.Add(time.Hour), "same"), authflow.ErrNewerAuthorization, 2, "Atzr|refresh-2"},
+		{"a millisecond later, same second", authorization(authorizedAt.Add(time.Hour+time.Millisecond), "3"), nil, 3, "Atzr|refresh-3"},
+		{"a millisecond earlier, same second (began first, finished last)", authorization(authorizedAt.Add(time.Hour), "slow"), authflow.ErrNewerAuthorization, 3, "Atzr|refresh-3"},
 		{"older", authorization(authorizedAt.Add(30*time.Minute), "old"), authflow.ErrNewerAuthorization, 3, "Atzr|refresh-3"},
 	}
 	for _, step := range steps {
@@ -194,7 +197,7 @@ func TestMWSAuthTokenSetAndRemoved(t *testing.T) {
 func TestSaveAuthorizationCallBudget(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	for i, a := range []authflow.Authorization{authorization(authorizedAt, "1"), authorization(authorizedAt, "2")} {
+	for i, a := range []authflow.Authorization{authorization(authorizedAt, "1"), authorization(authorizedAt.Add(time.Second), "2")} {
 		f.calls.Reset()
 		if err := f.tokens.SaveAuthorization(t.Context(), a); err != nil {
 			t.Fatal(err)
