@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
@@ -230,10 +229,14 @@ func TestSecretNotificationsQueueIsClosed(t *testing.T) {
 		}
 		return out
 	}
-	if c := denies("SecretNotificationsQueuePolicy", "sqs:SendMessage"); len(c) != 1 || !strings.Contains(fmt.Sprint(c[0]), "aws:PrincipalAccount:437568002678") {
+	condition := func(c map[string]any, operator, key string) string {
+		m, _ := c[operator].(map[string]any)
+		return asString(m[key])
+	}
+	if c := denies("SecretNotificationsQueuePolicy", "sqs:SendMessage"); len(c) != 1 || condition(c[0], "StringNotEquals", "aws:PrincipalAccount") != "437568002678" {
 		t.Errorf("the queue does not refuse senders other than Amazon's notification account: %v", c)
 	}
-	if c := denies("SecretNotificationsQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || !strings.Contains(fmt.Sprint(c[0]), "RotateSecretFunctionRole") {
+	if c := denies("SecretNotificationsQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || condition(c[0], "ArnNotEquals", "aws:PrincipalArn") != "RotateSecretFunctionRole.Arn" {
 		t.Errorf("the queue does not refuse receivers other than the rotate-secret function: %v", c)
 	}
 	if c := denies("SecretNotificationsDeadLetterQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || c[0] != nil {

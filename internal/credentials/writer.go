@@ -67,6 +67,8 @@ func (w *Writer) ReplaceSecret(ctx context.Context, secret string, expiresAt tim
 			}
 		}
 		fields[expiresField], _ = json.Marshal(expiresAt.UTC().Format(time.RFC3339))
+	} else {
+		delete(fields, expiresField) // it described the secret being replaced
 	}
 	fields["client_secret"], err = json.Marshal(secret)
 	if err != nil {
