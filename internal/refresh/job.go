@@ -188,23 +188,41 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 				c.reauthorizeSoon.Add(1)
 			}
 			tok, err := j.Refresher.Refresh(workCtx, d.RefreshToken)
-			if lwa.IsInvalidClient(err) {
+			switch {
+			case lwa.IsInvalidClient(err):
 				// The LWA client already fetched the secret again once: stop, mark nobody.
 				c.left.Add(1)
 				cancelWork(ErrInvalidClient)
+				continue
+			case err != nil && workCtx.Err() != nil:
+				// Cut by the run's end, not failed: the claim (if any) lapses and the next run asks.
+				c.left.Add(1)
 				continue
 			}
 			answered <- answer{due: d, tok: tok, err: err, asked: asked}
 		}
 	})
 
-	// Writers store what LWA answered, even after the run stopped taking new work: a refreshed
-	// token in hand is worth its write while the context lasts.
+	// Writers store what LWA answered, even after the run stopped taking new work (or LWA refused
+	// the app): a refreshed token in hand is worth its write. They are not cut with the work: a
+	// write cut in flight may have landed or not, and the summary could not say which. After the
+	// cut no new write starts; the writes in flight get a deadline a little later.
+	writeCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		writeCtx, cancel = context.WithDeadline(ctx, dl.Add(-min(p.Reserve/10, 500*time.Millisecond)))
+		defer cancel()
+	}
+	cut := func() bool { return workCtx.Err() != nil && !errors.Is(context.Cause(workCtx), ErrInvalidClient) }
 	var writers sync.WaitGroup
 	for range p.Concurrency {
 		writers.Go(func() {
 			for a := range answered {
-				j.store(workCtx, p, a, &c)
+				if cut() {
+					c.left.Add(1)
+					continue
+				}
+				j.store(writeCtx, p, a, &c)
 			}
 		})
 	}
