@@ -296,7 +296,12 @@ func (s TableSpec) UpdateTimeToLiveInput(name string) *dynamodb.UpdateTimeToLive
 // CloudFormation does for the resource, minus what only a deployed table can have.
 func (s TableSpec) Create(ctx context.Context, client *dynamodb.Client, name string) error {
 	if _, err := client.CreateTable(ctx, s.CreateTableInput(name)); err != nil {
-		return fmt.Errorf("create table %s (%s): %w", name, s.LogicalID, err)
+		// The SDK retries a CreateTable whose answer was lost (a busy moto_server): the retry then
+		// finds the table its first attempt created. Names are ours alone, so that is success.
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) {
+			return fmt.Errorf("create table %s (%s): %w", name, s.LogicalID, err)
+		}
 	}
 	waiter := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay = 10 * time.Millisecond
