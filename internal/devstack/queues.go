@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,18 +46,11 @@ var queueAttributes = []string{
 
 // Queues reads template.yaml's queues, each after its dead-letter queue.
 func Queues(templatePath string) ([]Queue, error) {
-	data, err := os.ReadFile(templatePath)
+	root, err := readTemplate(templatePath)
 	if err != nil {
-		return nil, fmt.Errorf("read template: %w", err)
+		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, errors.New("template is not a YAML document")
-	}
-	resources := value(doc.Content[0], "Resources")
+	resources := value(root, "Resources")
 	byID := map[string]*Queue{}
 	notified := map[string]bool{}
 	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {

@@ -64,18 +64,10 @@ type Resolver struct {
 
 // Functions reads template.yaml's functions, sorted by logical ID.
 func Functions(templatePath string, res Resolver) ([]Function, error) {
-	data, err := os.ReadFile(templatePath)
+	root, err := readTemplate(templatePath)
 	if err != nil {
-		return nil, fmt.Errorf("read template: %w", err)
+		return nil, err
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, errors.New("template is not a YAML document")
-	}
-	root := doc.Content[0]
 	r := &resolver{Resolver: res, params: map[string]string{}, conditions: map[string]*yaml.Node{}}
 	if ps := value(root, "Parameters"); ps != nil {
 		for i := 0; i+1 < len(ps.Content); i += 2 {
@@ -322,4 +314,20 @@ func value(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// readTemplate parses template.yaml and returns its top-level mapping.
+func readTemplate(templatePath string) (*yaml.Node, error) {
+	data, err := os.ReadFile(templatePath)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, errors.New("template is not a YAML document")
+	}
+	return doc.Content[0], nil
 }
