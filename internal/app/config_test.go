@@ -10,6 +10,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
 )
 
 func TestStartUpRefusesBadConfiguration(t *testing.T) {
@@ -52,6 +53,12 @@ func TestStartUpRefusesBadConfiguration(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one naming %q", err, tc.want)
+			}
+			// The rotate-secret function reads the same two LWA variables.
+			if tc.key == "LWA_TOKEN_URL" || tc.key == "LWA_CREDENTIALS_SECRET_ID" {
+				if _, err := rotateapp.NewRotate(r); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("rotate: error %v, want one naming %q", err, tc.want)
+				}
 			}
 		})
 	}

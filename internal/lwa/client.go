@@ -27,6 +27,18 @@ const (
 	grantClientCredentials = "client_credentials"
 )
 
+// TokenURL is the token endpoint a function is configured with: v (LWA_TOKEN_URL), or
+// DefaultTokenURL when v is empty. It refuses anything but an absolute http(s) URL.
+func TokenURL(v string) (string, error) {
+	if v == "" {
+		return DefaultTokenURL, nil
+	}
+	if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", errors.New("LWA_TOKEN_URL must be an absolute URL")
+	}
+	return v, nil
+}
+
 // Client asks LWA's token endpoint for tokens. Its fields may be changed after New and before
 // first use; a Client is safe for concurrent use.
 type Client struct {

@@ -63,16 +63,13 @@ type lwaConfig struct {
 
 func loadLWAConfig(getenv app.Getenv) (lwaConfig, error) {
 	var errs []error
-	c := lwaConfig{SecretID: getenv("LWA_CREDENTIALS_SECRET_ID"), TokenURL: getenv("LWA_TOKEN_URL")}
+	c := lwaConfig{SecretID: getenv("LWA_CREDENTIALS_SECRET_ID")}
 	if c.SecretID == "" {
 		errs = append(errs, errors.New("LWA_CREDENTIALS_SECRET_ID is required"))
 	}
-	if c.TokenURL == "" {
-		c.TokenURL = lwa.DefaultTokenURL
-	}
-	if u, err := url.Parse(c.TokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, errors.New("LWA_TOKEN_URL must be an absolute URL"))
-	}
+	var err error
+	c.TokenURL, err = lwa.TokenURL(getenv("LWA_TOKEN_URL"))
+	errs = append(errs, err)
 	return c, errors.Join(errs...)
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,12 +28,9 @@ func NewRotate(r app.Runtime) (*RotateHandler, error) {
 	if secretID == "" {
 		return nil, errors.New("configuration: LWA_CREDENTIALS_SECRET_ID is required")
 	}
-	tokenURL := r.Getenv("LWA_TOKEN_URL")
-	if tokenURL == "" {
-		tokenURL = lwa.DefaultTokenURL
-	}
-	if u, err := url.Parse(tokenURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, errors.New("configuration: LWA_TOKEN_URL must be an absolute URL")
+	tokenURL, err := lwa.TokenURL(r.Getenv("LWA_TOKEN_URL"))
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	// The new secret is checked with a grantless token request before it is stored; the client
 	// gets the credentials to check with each call, so it has no source of its own.
