@@ -1,12 +1,13 @@
 package refresh
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/sellerauth/sellerauth/internal/emf"
 )
 
 // MetricsNamespace is the CloudWatch namespace of the run's metrics; template.yaml's alarms use it.
-const MetricsNamespace = "SPAPIAuth"
+const MetricsNamespace = emf.Namespace
 
 // Summary is what one run did.
 type Summary struct {
@@ -50,43 +51,23 @@ func (j *Job) report(s Summary, err error) {
 		j.log().Info("refresh run", attrs...)
 	}
 	if j.Metrics != nil {
-		line, _ := json.Marshal(s.emf(j.now()))
-		_, _ = j.Metrics.Write(append(line, '\n'))
+		_ = emf.Write(j.Metrics, j.now(), s.metrics()...)
 	}
 }
 
-// emf renders the summary in CloudWatch Embedded Metric Format: Lambda sends stdout to CloudWatch
-// Logs, which extracts the metrics without any PutMetricData call.
-func (s Summary) emf(now time.Time) map[string]any {
-	values := []struct {
-		name, unit string
-		value      int64
-	}{
-		{"Due", "Count", s.Due},
-		{"Refreshed", "Count", s.Refreshed},
-		{"Retried", "Count", s.Retried},
-		{"Raced", "Count", s.Raced},
-		{"Failed", "Count", s.Failed},
-		{"Revoked", "Count", s.Revoked},
-		{"InvalidGrant", "Count", s.InvalidGrant},
-		{"LeftForNextRun", "Count", s.Left},
-		{"ReauthorizeSoon", "Count", s.ReauthorizeSoon},
-		{"InvalidClient", "Count", s.InvalidClient},
-		{"DurationMs", "Milliseconds", s.Duration.Milliseconds()},
+// metrics are the summary's figures as CloudWatch metrics.
+func (s Summary) metrics() []emf.Metric {
+	return []emf.Metric{
+		{Name: "Due", Unit: "Count", Value: s.Due},
+		{Name: "Refreshed", Unit: "Count", Value: s.Refreshed},
+		{Name: "Retried", Unit: "Count", Value: s.Retried},
+		{Name: "Raced", Unit: "Count", Value: s.Raced},
+		{Name: "Failed", Unit: "Count", Value: s.Failed},
+		{Name: "Revoked", Unit: "Count", Value: s.Revoked},
+		{Name: "InvalidGrant", Unit: "Count", Value: s.InvalidGrant},
+		{Name: "LeftForNextRun", Unit: "Count", Value: s.Left},
+		{Name: "ReauthorizeSoon", Unit: "Count", Value: s.ReauthorizeSoon},
+		{Name: "InvalidClient", Unit: "Count", Value: s.InvalidClient},
+		{Name: "DurationMs", Unit: "Milliseconds", Value: s.Duration.Milliseconds()},
 	}
-	defs := make([]map[string]string, 0, len(values))
-	out := map[string]any{}
-	for _, v := range values {
-		defs = append(defs, map[string]string{"Name": v.name, "Unit": v.unit})
-		out[v.name] = v.value
-	}
-	out["_aws"] = map[string]any{
-		"Timestamp": now.UnixMilli(),
-		"CloudWatchMetrics": []map[string]any{{
-			"Namespace":  MetricsNamespace,
-			"Dimensions": [][]string{{}},
-			"Metrics":    defs,
-		}},
-	}
-	return out
 }

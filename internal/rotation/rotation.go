@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sellerauth/sellerauth/internal/emf"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 )
 
@@ -114,9 +115,6 @@ var ErrMalformed = errors.New("malformed secret-rotation notification")
 // ErrSecretRefused means LWA refused the notification's secret (a forged message, or one so old
 // that its secret has expired): it is not stored, and the message ends in the dead-letter queue.
 var ErrSecretRefused = errors.New("LWA refused the notification's client secret; not stored")
-
-// MetricsNamespace is the CloudWatch namespace of the handler's metrics.
-const MetricsNamespace = "SPAPIAuth"
 
 // Handler acts on secret-rotation notifications.
 type Handler struct {
@@ -239,21 +237,7 @@ func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
 
 // metric writes one count in Embedded Metric Format.
 func (h *Handler) metric(name string) {
-	if h.Metrics == nil {
-		return
-	}
-	line, err := json.Marshal(map[string]any{
-		name: 1,
-		"_aws": map[string]any{
-			"Timestamp": h.now().UnixMilli(),
-			"CloudWatchMetrics": []map[string]any{{
-				"Namespace":  MetricsNamespace,
-				"Dimensions": [][]string{{}},
-				"Metrics":    []map[string]string{{"Name": name, "Unit": "Count"}},
-			}},
-		},
-	})
-	if err == nil {
-		fmt.Fprintf(h.Metrics, "%s\n", line)
+	if h.Metrics != nil {
+		_ = emf.Write(h.Metrics, h.now(), emf.Metric{Name: name, Unit: "Count", Value: 1})
 	}
 }
