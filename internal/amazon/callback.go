@@ -16,8 +16,9 @@ const maxCallbackLen = 2048
 //
 // A relative path (e.g. "/apps/authorize/confirm/amzn1.sp.solution.x"), which users have seen
 // Amazon send, is resolved against baseOrigin, the origin of the marketplace being authorized. The
-// result is accepted only if its origin is a known Seller/Vendor Central origin over https (exact
-// host match, no userinfo, default port only) or, when override != "", exactly the override origin
+// result is accepted only if its origin is one of the AcceptedOrigins (https, exact host match, no
+// userinfo, default port only; the table's origins plus Seller Central country hosts such as
+// sellercentral.amazon.co.uk) or, when override != "", exactly the override origin
 // (scheme, host and port; it may be http, for the local sandbox). Everything that browsers might
 // read differently from url.Parse is refused: protocol-relative and backslash forms, control and
 // non-ASCII characters, fragments, other schemes, userinfo, escaped hosts, empty input, and input
@@ -76,9 +77,9 @@ func ResolveCallbackURI(raw, baseOrigin, override string) (*url.URL, error) {
 	return u, nil
 }
 
-// isAmazonHost reports whether host (lower case) is the host of a Seller or Vendor Central origin
-// in the table. It is an exact match: suffix or substring matching is how
-// sellercentral.amazon.com.evil.com gets through.
+// isAmazonHost reports whether host (lower case) is the host of one of the AcceptedOrigins. It
+// is an exact match: suffix or substring matching is how sellercentral.amazon.com.evil.com gets
+// through.
 func isAmazonHost(host string) bool {
 	_, _, ok := LookupOrigin("https://" + host)
 	return ok

@@ -3,12 +3,14 @@ package amazon
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
 
 const (
 	usSeller = "https://sellercentral.amazon.com"
+	ukSeller = "https://sellercentral.amazon.co.uk"
 	sandbox  = "http://127.0.0.1:9000"
 	confirm  = "/apps/authorize/confirm/amzn1.sp.solution.x"
 )
@@ -40,8 +42,15 @@ func checkTrusted(t *testing.T, u *url.URL, override string) {
 	if back.Scheme != "https" || back.Port() != "" {
 		t.Fatalf("accepted URL %q is not https on the default port", s)
 	}
-	if _, _, ok := LookupOrigin(got); !ok || got != strings.ToLower(got) {
+	// Whatever is accepted is in the list: the test's own copy of it (the table plus the country
+	// hosts) and AcceptedOrigins, and LookupOrigin maps it to the region and account type the
+	// test expects.
+	want, inList := wantAccepted[got]
+	if !inList || !slices.Contains(AcceptedOrigins(), got) {
 		t.Fatalf("accepted URL %q has origin %q, which is not a Seller/Vendor Central origin", s, got)
+	}
+	if r, at, ok := LookupOrigin(got); !ok || r != want.region || at != want.accountType {
+		t.Fatalf("accepted URL %q: LookupOrigin(%q) = %q, %q, %v; want %q, %q", s, got, r, at, ok, want.region, want.accountType)
 	}
 }
 
@@ -76,6 +85,12 @@ var acceptedCallbacks = []callbackCase{
 	{"override with trailing slash", sandbox + confirm, "", sandbox + "/", sandbox + confirm},
 	{"override default port", "http://localhost:80" + confirm, "", "http://localhost", "http://localhost" + confirm},
 	{"override localhost case", "http://LOCALHOST:9000/x", "", "http://localhost:9000", "http://localhost:9000/x"},
+	{"UK country host absolute", ukSeller + confirm, "", "", ukSeller + confirm},
+	{"UK country host relative", confirm, ukSeller, "", ukSeller + confirm},
+	{"DE country host against other base", "https://sellercentral.amazon.de" + confirm, usSeller, "", "https://sellercentral.amazon.de" + confirm},
+	{"FR country host upper case", "HTTPS://SELLERCENTRAL.AMAZON.FR" + confirm, "", "", "https://sellercentral.amazon.fr" + confirm},
+	{"IT country host default port", "https://sellercentral.amazon.it:443" + confirm, "", "", "https://sellercentral.amazon.it" + confirm},
+	{"ES country host under override", "https://sellercentral.amazon.es" + confirm, sandbox, sandbox, "https://sellercentral.amazon.es" + confirm},
 	{"exactly 2048 bytes", "/" + strings.Repeat("a", 2047), usSeller, "", usSeller + "/" + strings.Repeat("a", 2047)},
 }
 
@@ -160,6 +175,15 @@ var refusedCallbacks = []callbackCase{
 	{name: "relative with base that has a path", raw: confirm, base: usSeller + "/x"},
 	{name: "relative with base that has userinfo", raw: confirm, base: "https://sellercentral.amazon.com@evil.example"},
 	{name: "relative with bare-host base", raw: confirm, base: "sellercentral.amazon.com"},
+	{name: "UK suffix host", raw: ukSeller + ".evil.com" + confirm, base: usSeller},
+	{name: "UK over http", raw: "http://sellercentral.amazon.co.uk" + confirm, base: usSeller},
+	{name: "UK non-default port", raw: ukSeller + ":8443" + confirm, base: usSeller},
+	{name: "userinfo before UK host", raw: "https://evil.com@sellercentral.amazon.co.uk" + confirm, base: usSeller},
+	{name: "DE prefix host", raw: "https://xsellercentral.amazon.de" + confirm, base: usSeller},
+	{name: "FR subdomain", raw: "https://x.sellercentral.amazon.fr" + confirm, base: usSeller},
+	{name: "unlisted country host", raw: "https://sellercentral.amazon.at" + confirm, base: usSeller},
+	{name: "relative with http UK base", raw: confirm, base: "http://sellercentral.amazon.co.uk"},
+	{name: "relative with UK lookalike base", raw: confirm, base: ukSeller + ".evil.com"},
 	{name: "too long relative", raw: "/" + strings.Repeat("a", 2048), base: usSeller},
 	{name: "too long absolute", raw: usSeller + "/" + strings.Repeat("a", 2048), base: usSeller},
 	{name: "sandbox without override", raw: sandbox + confirm, base: usSeller},
@@ -199,7 +223,7 @@ func TestResolveCallbackURIAbsoluteIgnoresBase(t *testing.T) {
 }
 
 func TestResolveCallbackURIEveryOrigin(t *testing.T) {
-	for o := range allOrigins() {
+	for o := range wantAccepted {
 		for name, raw := range map[string]string{"absolute": o + confirm, "relative": confirm} {
 			t.Run(o+"/"+name, func(t *testing.T) {
 				u, err := ResolveCallbackURI(raw, o, "")

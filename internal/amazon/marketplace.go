@@ -11,10 +11,11 @@ type Marketplace struct {
 	VendorCentral string // origin, "" when none is listed
 }
 
-// marketplaces is the only copy of the marketplace table (shared/AMAZON.md, "Regions and
+// marketplaces is the only copy of the marketplace table (docs/amazon.md, "Regions and
 // origins"), in the document's order so that the landing page lists them the way Amazon does.
-// Origins are scheme and host only, lower case, no trailing slash: LookupOrigin and
-// ResolveCallbackURI compare against them verbatim.
+// Its origins are where we send partners (consent URLs); what we accept back from Amazon is these
+// plus extraSellerCentral (accepted.go). Origins are scheme and host only, lower case, no
+// trailing slash: LookupOrigin and ResolveCallbackURI compare against them verbatim.
 var marketplaces = []Marketplace{
 	{"US", "ATVPDKIKX0DER", RegionNA, "https://sellercentral.amazon.com", "https://vendorcentral.amazon.com"},
 	{"CA", "A2EUQ1WTGCTBG2", RegionNA, "https://sellercentral.amazon.ca", "https://vendorcentral.amazon.ca"},
@@ -101,23 +102,6 @@ func ParseAccountType(s string) (AccountType, error) {
 	return "", ErrUnknownAccountType
 }
 
-// LookupOrigin maps a Seller Central or Vendor Central origin (scheme and host, such as
-// "https://sellercentral-europe.amazon.com") to its region and account type. Several
-// marketplaces share an origin, but always within one region, which is what lets the login step
-// tell which region a seller is authorizing. Scheme and host are compared case-insensitively,
-// as browsers do; anything beyond scheme and host (a path, a port, a trailing slash) is no match.
-func LookupOrigin(origin string) (Region, AccountType, bool) {
-	for _, m := range marketplaces {
-		if equalFoldASCII(m.SellerCentral, origin) {
-			return m.Region, Seller, true
-		}
-		if m.VendorCentral != "" && equalFoldASCII(m.VendorCentral, origin) {
-			return m.Region, Vendor, true
-		}
-	}
-	return "", "", false
-}
-
 // equalFoldASCII is strings.EqualFold restricted to ASCII. strings.EqualFold applies Unicode
 // folding, under which "ſ" (U+017F) equals "s" and "K" (U+212A) equals "k"; an origin or code
 // spelled with those must not match the table.
@@ -133,6 +117,7 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
+// lowerASCII lowers c if it is an ASCII upper-case letter and returns any other byte unchanged.
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + ('a' - 'A')

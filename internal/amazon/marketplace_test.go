@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// amazonMD is the marketplace table of shared/AMAZON.md, pasted verbatim so that a diff against
+// amazonMD is the marketplace table of docs/amazon.md, pasted verbatim so that a diff against
 // the document shows any drift. The code's table is checked against it, not against itself.
 const amazonMD = `
 | US | ATVPDKIKX0DER | https://sellercentral.amazon.com | https://vendorcentral.amazon.com |
@@ -35,7 +35,7 @@ const amazonMD = `
 | SG | A19VAU5U5O7RUS | https://sellercentral.amazon.sg | https://vendorcentral.amazon.com.sg |
 `
 
-// amazonMDRegions is the region table of shared/AMAZON.md.
+// amazonMDRegions is the region table of docs/amazon.md.
 var amazonMDRegions = map[Region]string{
 	RegionNA: "US, CA, MX, BR",
 	RegionEU: "UK, DE, FR, IT, ES, NL, SE, PL, BE, TR, IE, ZA, EG, SA, AE, IN",
@@ -277,15 +277,20 @@ func TestEveryOriginBelongsToOneRegion(t *testing.T) {
 }
 
 func TestLookupOrigin(t *testing.T) {
-	for o, uses := range allOrigins() {
-		want := uses[0]
+	// Every table origin and every country host (wantAccepted, accepted_test.go).
+	for o, want := range wantAccepted {
 		for name, in := range map[string]string{"exact": o, "upper case": strings.ToUpper(o)} {
 			t.Run(o+"/"+name, func(t *testing.T) {
 				r, at, ok := LookupOrigin(in)
-				if !ok || r != want.r || at != want.t {
-					t.Fatalf("LookupOrigin(%q) = %q, %q, %v; want %q, %q, true", in, r, at, ok, want.r, want.t)
+				if !ok || r != want.region || at != want.accountType {
+					t.Fatalf("LookupOrigin(%q) = %q, %q, %v; want %q, %q, true", in, r, at, ok, want.region, want.accountType)
 				}
 			})
+		}
+	}
+	for o, uses := range allOrigins() {
+		if w := wantAccepted[o]; len(uses) != 1 || w.region != uses[0].r || w.accountType != uses[0].t {
+			t.Errorf("table origin %s: the test's expectation %v disagrees with the table %v", o, w, uses)
 		}
 	}
 	for _, tc := range []struct{ name, in string }{
