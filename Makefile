@@ -6,7 +6,6 @@ SHELL := /bin/bash
 GO ?= go
 GOARCH_LAMBDA ?= arm64
 BUILD_DIR ?= $(CURDIR)/.build
-FUNCTIONS := authorize login callback refresh rotate
 # An execution count, not a duration: a -fuzztime duration races the fuzzing coordinator's own deadline
 # and fails with a bare "context deadline exceeded" on a loaded machine (golang/go#75804).
 FUZZTIME ?= 200000x
@@ -15,7 +14,7 @@ FUZZTIME ?= 200000x
 # reproducible paths, no symbol tables.
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart
+.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-22s %s\n", $$1, $$2}'
@@ -26,6 +25,8 @@ build-LoginFunction: ## (sam build) the login function's bootstrap into ARTIFACT
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/login
 build-CallbackFunction: ## (sam build) the callback function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/callback
+build-ConnectApiFunction: ## (sam build) the connect-api function's bootstrap into ARTIFACTS_DIR
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/connectapi
 build-RefreshFunction: ## (sam build) the refresh function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresh
 build-RotateSecretFunction: ## (sam build) the rotate-secret function's bootstrap into ARTIFACTS_DIR
@@ -35,7 +36,7 @@ build-ColdstartHello:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/coldstart/hello
 
 build: ## build every function as sam build does, into .build/<LogicalId>/bootstrap
-	@for f in AuthorizeFunction LoginFunction CallbackFunction RefreshFunction RotateSecretFunction; do \
+	@for f in AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction RefreshFunction RotateSecretFunction; do \
 		$(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(BUILD_DIR)/$$f || exit 1; \
 	done
 

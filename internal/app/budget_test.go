@@ -45,6 +45,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 		"APPLICATION_ID":            applicationID,
 		"STATE_TABLE_NAME":          "state",
 		"TOKEN_TABLE_NAME":          "token",
+		"SESSION_TABLE_NAME":        "session",
 		"LWA_CREDENTIALS_SECRET_ID": "secret",
 		"LWA_TOKEN_URL":             endpoint + "/auth/o2/token",
 	}
@@ -53,11 +54,12 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	}
 	r := app.Start() // exactly what every main does first
 	for name, build := range map[string]func(app.Runtime) (any, error){
-		"authorize": func(r app.Runtime) (any, error) { return flowapp.NewAuthorize(r) },
-		"login":     func(r app.Runtime) (any, error) { return flowapp.NewLogin(r) },
-		"callback":  func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
-		"refresh":   func(r app.Runtime) (any, error) { return lwaapp.NewRefresh(r) },
-		"rotate":    func(r app.Runtime) (any, error) { return rotateapp.NewRotate(r) },
+		"authorize":   func(r app.Runtime) (any, error) { return flowapp.NewAuthorize(r) },
+		"login":       func(r app.Runtime) (any, error) { return flowapp.NewLogin(r) },
+		"callback":    func(r app.Runtime) (any, error) { return lwaapp.NewCallback(r) },
+		"refresh":     func(r app.Runtime) (any, error) { return lwaapp.NewRefresh(r) },
+		"rotate":      func(r app.Runtime) (any, error) { return rotateapp.NewRotate(r) },
+		"connect-api": func(r app.Runtime) (any, error) { return flowapp.NewConnectAPI(r) },
 	} {
 		if _, err := build(r); err != nil {
 			t.Fatalf("%s: %v", name, err)

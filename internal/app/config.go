@@ -2,7 +2,9 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 )
@@ -20,4 +22,29 @@ func CheckRedirectURI(v string) error {
 		return errors.New("must use https")
 	}
 	return nil
+}
+
+// Bool reads a "true"/"false" variable; empty is false.
+func Bool(getenv Getenv, name string) (bool, error) {
+	switch v := getenv(name); v {
+	case "true":
+		return true, nil
+	case "", "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
+}
+
+// Int reads a whole number within [min, max]; empty is def.
+func Int(getenv Getenv, name string, def, min, max int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return def, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, min, max, v)
+	}
+	return n, nil
 }

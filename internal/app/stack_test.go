@@ -124,8 +124,11 @@ func newStack(t *testing.T, opts ...option) *stack {
 		"DEFAULT_MARKETPLACE":       "US",
 		"STATE_TABLE_NAME":          s.tables.State,
 		"TOKEN_TABLE_NAME":          s.tables.Token,
+		"SESSION_TABLE_NAME":        s.tables.Session,
 		"LWA_CREDENTIALS_SECRET_ID": s.secretID,
-		"LWA_TOKEN_URL":             s.lwaURL,
+		// The website flow of these tests is the anonymous mode; connect_test.go turns it off.
+		"ANONYMOUS_AUTHORIZATIONS": "true",
+		"LWA_TOKEN_URL":            s.lwaURL,
 	}
 	for _, o := range opts {
 		o(s)

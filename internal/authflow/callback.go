@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 )
 
@@ -28,6 +30,11 @@ type Completed struct {
 	SellingPartnerID string
 	Region           string
 	AccountType      string
+	// Set for a session's flow: where the browser goes back to (ReturnURL "" for the default)
+	// and whose connection it is.
+	SessionID string
+	ReturnURL string
+	EndUserID string
 }
 
 // validSellingPartnerID matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$: Amazon's merchant and vendor
@@ -66,7 +73,8 @@ func alnum(c byte) bool {
 
 // Callback completes an authorization at our redirect URI: the state must match the browser's
 // cookie, be live and unused; it is consumed in one atomic call before the code is exchanged, so
-// a replayed or double-submitted callback can never exchange twice.
+// a replayed or double-submitted callback can never exchange twice. A session's state is the
+// session itself: its outcome is written with the tokens, in one atomic call.
 func (s *Service) Callback(ctx context.Context, r CallbackRequest) (Completed, error) {
 	if err := r.validate(); err != nil {
 		return Completed{}, err
@@ -77,6 +85,12 @@ func (s *Service) Callback(ctx context.Context, r CallbackRequest) (Completed, e
 	if !sameState(r.State, r.Cookie) {
 		return Completed{}, ErrStateMismatch
 	}
+	if id, ok := sessionOf(r.State); ok {
+		return s.sessionCallback(ctx, r, id)
+	}
+	if !s.Anonymous {
+		return Completed{}, ErrSessionRequired
+	}
 	now := s.Now()
 	pending, err := s.States.Consume(ctx, StateKey(r.State), now)
 	switch {
@@ -85,26 +99,17 @@ func (s *Service) Callback(ctx context.Context, r CallbackRequest) (Completed, e
 	case err != nil:
 		return Completed{}, fmt.Errorf("%w: consume state: %w", ErrStorage, err)
 	}
-
 	tok, err := s.Exchanger.ExchangeCode(ctx, r.Code, s.Consent.RedirectURI)
 	if err != nil {
 		return Completed{}, classifyLWA(err)
 	}
-
-	a := Authorization{
-		SellingPartnerID:     r.SellingPartnerID,
-		Region:               pending.Region,
-		AccountType:          pending.AccountType,
-		RefreshToken:         tok.RefreshToken,
-		AccessToken:          tok.AccessToken,
-		AccessTokenExpiresAt: now.Add(tok.ExpiresIn),
-		AuthorizedAt:         now,
-		MWSAuthToken:         r.MWSAuthToken,
-	}
+	a := authorization(r, pending.Region, pending.AccountType, tok, now)
 	switch err := s.Tokens.SaveAuthorization(ctx, a); {
 	case errors.Is(err, ErrNewerAuthorization):
 		// Another callback for this seller and region finished after ours began: what is stored is
 		// newer and valid, so the seller is authorized all the same.
+	case errors.Is(err, ErrConnectedToAnotherUser):
+		return Completed{}, err
 	case err != nil:
 		return Completed{}, fmt.Errorf("%w: save tokens: %w", ErrStorage, err)
 	}
@@ -113,6 +118,89 @@ func (s *Service) Callback(ctx context.Context, r CallbackRequest) (Completed, e
 		Region:           string(pending.Region),
 		AccountType:      string(pending.AccountType),
 	}, nil
+}
+
+func authorization(r CallbackRequest, region amazon.Region, t amazon.AccountType, tok lwa.Token, now time.Time) Authorization {
+	return Authorization{
+		SellingPartnerID:     r.SellingPartnerID,
+		Region:               region,
+		AccountType:          t,
+		RefreshToken:         tok.RefreshToken,
+		AccessToken:          tok.AccessToken,
+		AccessTokenExpiresAt: now.Add(tok.ExpiresIn),
+		AuthorizedAt:         now,
+		MWSAuthToken:         r.MWSAuthToken,
+	}
+}
+
+// sessionCallback completes a session's flow: consume (one call), exchange (LWA), then the
+// tokens, the replaced refresh token and the session's outcome in one atomic call. A refusal or a
+// failure after the session was consumed is recorded on the session, so that the app's backend
+// learns it; the owner's item is never touched by a refusal.
+func (s *Service) sessionCallback(ctx context.Context, r CallbackRequest, id string) (Completed, error) {
+	now := s.Now()
+	key := StateKey(r.State)
+	sess, err := s.Sessions.Consume(ctx, id, key, now)
+	switch {
+	case errors.Is(err, ErrStateNotFound), errors.Is(err, ErrStateExpired):
+		return Completed{}, err
+	case err != nil:
+		return Completed{}, fmt.Errorf("%w: consume session: %w", ErrStorage, err)
+	}
+	done := Completed{
+		SellingPartnerID: r.SellingPartnerID,
+		Region:           string(sess.Region),
+		AccountType:      string(sess.AccountType),
+		SessionID:        sess.ID,
+		ReturnURL:        sess.ReturnURL,
+		EndUserID:        sess.EndUserID,
+	}
+	outcome := SessionOutcome{
+		Status: SessionConnected, SellingPartnerID: r.SellingPartnerID,
+		Region: sess.Region, AccountType: sess.AccountType, At: now,
+	}
+	fail := func(code string, cause error) (Completed, error) {
+		o := outcome
+		o.Status, o.Error, o.SellingPartnerID = SessionFailed, code, ""
+		if err := s.Sessions.Finish(ctx, sess.ID, key, o); err != nil {
+			// The seller still learns what went wrong; the session reads as expired later.
+			cause = fmt.Errorf("%w (and recording it on the session failed: %w)", cause, err)
+		}
+		return done, cause
+	}
+	tok, err := s.Exchanger.ExchangeCode(ctx, r.Code, s.Consent.RedirectURI)
+	if err != nil {
+		err = classifyLWA(err)
+		return fail(sessionErrorCode(err), err)
+	}
+	a := authorization(r, sess.Region, sess.AccountType, tok, now)
+	a.EndUserID = sess.EndUserID
+	a.Session = &SessionRef{ID: sess.ID, StateKey: key, Outcome: outcome}
+	switch err := s.Tokens.SaveAuthorization(ctx, a); {
+	case err == nil:
+	case errors.Is(err, ErrConnectedToAnotherUser):
+		return fail(SessionErrConnectedToAnotherUser, err)
+	case errors.Is(err, ErrNewerAuthorization):
+		// A later authorization of the same seller by the same user is stored: connected.
+		if err := s.Sessions.Finish(ctx, sess.ID, key, outcome); err != nil {
+			return done, fmt.Errorf("%w: record session outcome: %w", ErrStorage, err)
+		}
+	default:
+		return done, fmt.Errorf("%w: save tokens: %w", ErrStorage, err)
+	}
+	return done, nil
+}
+
+// sessionErrorCode is the stable code a failed session reports for a callback error.
+func sessionErrorCode(err error) string {
+	switch {
+	case errors.Is(err, ErrCodeRejected):
+		return SessionErrCodeRejected
+	case errors.Is(err, ErrAmazonUnavailable):
+		return SessionErrAmazonUnavailable
+	default:
+		return SessionErrAppMisconfigured
+	}
 }
 
 func (r CallbackRequest) validate() error {

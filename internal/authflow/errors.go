@@ -16,6 +16,12 @@ var (
 	ErrStateMismatch      = errors.New("state does not match this browser's cookie")
 	ErrUntrustedCallback  = errors.New("amazon_callback_uri is not an Amazon origin")
 	ErrCodeRejected       = errors.New("authorization code rejected by Login with Amazon")
+	// ErrSessionRequired: anonymous authorizations are off, so a flow must start from a
+	// connect session the app created.
+	ErrSessionRequired = errors.New("authorizations start from the app (connect session)")
+	// ErrConnectedToAnotherUser: the seller's active authorization in that region belongs to
+	// another end user, who must disconnect it first. Nothing was stored.
+	ErrConnectedToAnotherUser = errors.New("seller is connected to another user")
 
 	// Failures of what we depend on (5xx).
 	ErrStorage           = errors.New("storage unavailable")

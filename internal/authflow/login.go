@@ -38,7 +38,18 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error
 		return LoginResult{}, err
 	}
 	now := s.Now()
-
+	if id, ok := sessionOf(r.Cookie); ok {
+		sess, err := s.Sessions.State(ctx, id, StateKey(r.Cookie), now)
+		switch {
+		case err == nil:
+			return s.sessionLogin(ctx, r, sess)
+		case !errors.Is(err, ErrStateNotFound):
+			return LoginResult{}, fmt.Errorf("%w: get session: %w", ErrStorage, err)
+		}
+	}
+	if !s.Anonymous {
+		return s.signInAtApp(r)
+	}
 	var (
 		pending PendingState
 		live    bool
@@ -53,19 +64,14 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error
 			return LoginResult{}, fmt.Errorf("%w: get state: %w", ErrStorage, err)
 		}
 	}
-
 	base, err := s.baseOrigin(pending, live, r.Referrer)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	callback, err := amazon.ResolveCallbackURI(r.CallbackURI, base, s.Consent.OriginOverride)
-	switch {
-	case errors.Is(err, amazon.ErrUntrustedCallback):
-		return LoginResult{}, fmt.Errorf("%w: %w", ErrUntrustedCallback, err)
-	case err != nil:
-		return LoginResult{}, fmt.Errorf("resolve amazon_callback_uri: %w", err)
+	callback, err := s.resolveCallback(r.CallbackURI, base)
+	if err != nil {
+		return LoginResult{}, err
 	}
-
 	region, accountType := s.regionOf(callback, pending, live)
 	var res LoginResult
 	state := r.Cookie
@@ -81,19 +87,80 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (LoginResult, error
 		}
 		state, res.New = issued.State, &issued
 	}
-
-	q := callback.Query()
-	q.Set("amazon_state", r.AmazonState)
-	q.Set("state", state)
-	if s.Consent.RedirectURI != "" {
-		q.Set("redirect_uri", s.Consent.RedirectURI)
-	}
-	if s.Consent.Draft || r.Version == "beta" {
-		q.Set("version", "beta")
-	}
-	callback.RawQuery = q.Encode()
-	res.RedirectURL = callback.String()
+	res.RedirectURL = s.continueAtAmazon(callback, r.AmazonState, state, r.Version)
 	return res, nil
+}
+
+func (s *Service) resolveCallback(raw, base string) (*url.URL, error) {
+	callback, err := amazon.ResolveCallbackURI(raw, base, s.Consent.OriginOverride)
+	switch {
+	case errors.Is(err, amazon.ErrUntrustedCallback):
+		return nil, fmt.Errorf("%w: %w", ErrUntrustedCallback, err)
+	case err != nil:
+		return nil, fmt.Errorf("resolve amazon_callback_uri: %w", err)
+	}
+	return callback, nil
+}
+
+// sessionLogin is the log-in step of a session's flow: the browser holds the session's state,
+// which goes on unchanged. When Amazon's host names another region or account type than the
+// session asked for, the session follows Amazon (where the seller consented is the truth).
+func (s *Service) sessionLogin(ctx context.Context, r LoginRequest, sess Session) (LoginResult, error) {
+	m, ok := amazon.LookupMarketplace(sess.Marketplace)
+	if !ok {
+		m = s.DefaultMarketplace
+	}
+	base, err := m.Origin(sess.AccountType)
+	if err != nil {
+		base = m.SellerCentral
+	}
+	if s.Consent.OriginOverride != "" {
+		base = s.Consent.OriginOverride
+	}
+	callback, err := s.resolveCallback(r.CallbackURI, base)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if region, t, ok := amazon.LookupOrigin(callback.Scheme + "://" + callback.Host); ok &&
+		(region != sess.Region || t != sess.AccountType) {
+		if err := s.Sessions.Retarget(ctx, sess.ID, sess.StateKey, region, t); err != nil {
+			return LoginResult{}, fmt.Errorf("%w: retarget session: %w", ErrStorage, err)
+		}
+	}
+	return LoginResult{RedirectURL: s.continueAtAmazon(callback, r.AmazonState, r.Cookie, r.Version)}, nil
+}
+
+// signInAtApp hands an Appstore-started flow to the app (APP_SIGN_IN_URL) when authorizations
+// need a session: the app signs its user in and creates a session carrying Amazon's values. Only
+// an Amazon callback URI is passed on, so that this is no open redirect by proxy.
+func (s *Service) signInAtApp(r LoginRequest) (LoginResult, error) {
+	if s.AppSignInURL == "" {
+		return LoginResult{}, ErrSessionRequired
+	}
+	base, err := s.baseOrigin(PendingState{}, false, r.Referrer)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	callback, err := s.resolveCallback(r.CallbackURI, base)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	u, err := url.Parse(s.AppSignInURL)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("APP_SIGN_IN_URL: %w", err)
+	}
+	q := u.Query()
+	// Resolved here, where the Referer is known: the session resolves nothing relative.
+	q.Set("amazon_callback_uri", callback.String())
+	q.Set("amazon_state", r.AmazonState)
+	if r.SellingPartnerID != "" {
+		q.Set("selling_partner_id", r.SellingPartnerID)
+	}
+	if r.Version != "" {
+		q.Set("version", r.Version)
+	}
+	u.RawQuery = q.Encode()
+	return LoginResult{RedirectURL: u.String()}, nil
 }
 
 // baseOrigin is what a relative amazon_callback_uri is resolved against: the origin the seller

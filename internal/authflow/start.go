@@ -22,6 +22,18 @@ type Service struct {
 	States    StateStore
 	Tokens    TokenStore
 	Exchanger CodeExchanger
+
+	// Connect sessions (docs/connections.md).
+	Sessions        SessionStore
+	ConnectionStore ConnectionStore
+	SessionTTL      time.Duration // how long a connect URL works
+	ReturnURLs      ReturnURLs
+	// Anonymous keeps the public website flow (/, /authorize) and the Appstore-started flow
+	// without a session, for apps without users of their own.
+	Anonymous bool
+	// AppSignInURL receives an Appstore-started flow when Anonymous is false: the app signs its
+	// user in and creates a session that carries Amazon's amazon_callback_uri and amazon_state.
+	AppSignInURL string
 }
 
 // Issued is a state handed to a browser: the value goes into the URL and the cookie.
@@ -39,6 +51,9 @@ type Started struct {
 // Start begins a website authorization at GET /authorize. It chooses the marketplace and account type (empty strings mean the defaults), stores a new
 // state and returns the consent URL. It makes exactly one storage call.
 func (s *Service) Start(ctx context.Context, marketplace, accountType string) (Started, error) {
+	if !s.Anonymous {
+		return Started{}, ErrSessionRequired
+	}
 	m, err := s.marketplace(marketplace)
 	if err != nil {
 		return Started{}, err

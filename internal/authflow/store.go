@@ -53,11 +53,27 @@ type Authorization struct {
 	AccessTokenExpiresAt time.Time
 	AuthorizedAt         time.Time
 	MWSAuthToken         string // hybrid apps only
+	// EndUserID is the app's user the authorization belongs to; "" for an anonymous one.
+	EndUserID string
+	// Session, when set, is the connect session whose outcome is written together with the
+	// tokens, in the same atomic call.
+	Session *SessionRef
+}
+
+// SessionRef names a consumed session and the outcome to record on it.
+type SessionRef struct {
+	ID       string
+	StateKey string
+	Outcome  SessionOutcome
 }
 
 // TokenStore saves authorizations.
 type TokenStore interface {
-	// SaveAuthorization writes the tokens, bumping the item's version. It fails with
+	// SaveAuthorization writes the tokens, bumping the item's version, keeping the refresh
+	// token it replaces (history), and recording a.Session's outcome, all or nothing. It
+	// replaces an item only when it holds no active authorization, or one of the same end user
+	// (a renewal; for an anonymous a, one of no end user). It fails with
+	// ErrConnectedToAnotherUser when another end user's active authorization is stored, and with
 	// ErrNewerAuthorization when the stored item was authorized later than a.AuthorizedAt.
 	SaveAuthorization(ctx context.Context, a Authorization) error
 }

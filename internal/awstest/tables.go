@@ -11,16 +11,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Tables names one test's state table and token table.
+// Tables names one test's state, token and session tables.
 type Tables struct {
-	State string
-	Token string
+	State   string
+	Token   string
+	Session string
 }
 
 // The logical IDs of the template's tables.
 const (
-	StateTableID = "StateTable"
-	TokenTableID = "TokenTable"
+	StateTableID   = "StateTable"
+	TokenTableID   = "TokenTable"
+	SessionTableID = "SessionTable"
 )
 
 var templateSpecs struct {
@@ -40,7 +42,7 @@ func Specs(tb testing.TB) map[string]TableSpec {
 		}
 		templateSpecs.specs, templateSpecs.err = TableSpecs(path)
 		if templateSpecs.err == nil {
-			for _, id := range []string{StateTableID, TokenTableID} {
+			for _, id := range []string{StateTableID, TokenTableID, SessionTableID} {
 				if _, ok := templateSpecs.specs[id]; !ok {
 					templateSpecs.err = fmt.Errorf("%s: no AWS::DynamoDB::Table named %s", path, id)
 				}
@@ -53,14 +55,15 @@ func Specs(tb testing.TB) map[string]TableSpec {
 	return templateSpecs.specs
 }
 
-// CreateTables creates a new state table and token table, shaped as template.yaml says, for this
-// test alone; they are deleted when the test ends.
+// CreateTables creates a new state, token and session table, shaped as template.yaml says, for
+// this test alone; they are deleted when the test ends.
 func (e *Env) CreateTables(tb testing.TB) Tables {
 	tb.Helper()
 	specs := Specs(tb)
 	t := Tables{
-		State: e.CreateTable(tb, specs[StateTableID]),
-		Token: e.CreateTable(tb, specs[TokenTableID]),
+		State:   e.CreateTable(tb, specs[StateTableID]),
+		Token:   e.CreateTable(tb, specs[TokenTableID]),
+		Session: e.CreateTable(tb, specs[SessionTableID]),
 	}
 	return t
 }

@@ -37,7 +37,22 @@ const (
 	// since when. A new authorization clears them.
 	AttrInvalidGrantCount   = "invalid_grant_count"
 	AttrInvalidGrantFirstAt = "invalid_grant_first_at"
+	// AttrEndUserID is the app's user a connection belongs to (absent for an anonymous one);
+	// the key of the sparse end-user index.
+	AttrEndUserID = "end_user_id"
+	// What an authorization replaced, kept until AttrPreviousKeptUntil so that an operator can
+	// restore it: the refresh token ("" when the authorization replaced nothing), its end user
+	// ("" for none), its status and authorized_at.
+	AttrPreviousRefreshToken = "previous_refresh_token"
+	AttrPreviousEndUserID    = "previous_end_user_id"
+	AttrPreviousStatus       = "previous_status"
+	AttrPreviousAuthorizedAt = "previous_authorized_at"
+	AttrPreviousKeptUntil    = "previous_kept_until"
 )
+
+// EndUserIndex is the token table's sparse GSI on end_user_id: an end user's connections,
+// projecting no token.
+const EndUserIndex = "end-user"
 
 // RefreshDueIndex is the token table's GSI on (refresh_shard, refresh_due_at). It projects
 // refresh_token, version, status, reauthorize_by and invalid_grant_count, so the refresh job needs
@@ -98,6 +113,14 @@ type Item struct {
 
 	InvalidGrantCount   int
 	InvalidGrantFirstAt time.Time
+
+	EndUserID string // "" for an anonymous authorization
+	// What the last authorization replaced (see AttrPreviousRefreshToken); zero when nothing.
+	PreviousRefreshToken string
+	PreviousEndUserID    string
+	PreviousStatus       Status
+	PreviousAuthorizedAt time.Time
+	PreviousKeptUntil    time.Time
 }
 
 // tokenItem is the token table's item as DynamoDB sees it; all times are epoch seconds.
@@ -120,6 +143,13 @@ type tokenItem struct {
 	RefreshDueAt        int64 `dynamodbav:"refresh_due_at,omitempty"`
 	InvalidGrantCount   int   `dynamodbav:"invalid_grant_count,omitempty"`
 	InvalidGrantFirstAt int64 `dynamodbav:"invalid_grant_first_at,omitempty"`
+
+	EndUserID            string `dynamodbav:"end_user_id,omitempty"`
+	PreviousRefreshToken string `dynamodbav:"previous_refresh_token,omitempty"`
+	PreviousEndUserID    string `dynamodbav:"previous_end_user_id,omitempty"`
+	PreviousStatus       string `dynamodbav:"previous_status,omitempty"`
+	PreviousAuthorizedAt int64  `dynamodbav:"previous_authorized_at,omitempty"`
+	PreviousKeptUntil    int64  `dynamodbav:"previous_kept_until,omitempty"`
 }
 
 // DecodeItem reads a token table item, as returned by GetItem, Query or Scan.
@@ -145,6 +175,12 @@ func DecodeItem(av map[string]types.AttributeValue) (Item, error) {
 		RefreshDueAt:         fromEpoch(it.RefreshDueAt),
 		InvalidGrantCount:    it.InvalidGrantCount,
 		InvalidGrantFirstAt:  fromEpoch(it.InvalidGrantFirstAt),
+		EndUserID:            it.EndUserID,
+		PreviousRefreshToken: it.PreviousRefreshToken,
+		PreviousEndUserID:    it.PreviousEndUserID,
+		PreviousStatus:       Status(it.PreviousStatus),
+		PreviousAuthorizedAt: fromEpoch(it.PreviousAuthorizedAt),
+		PreviousKeptUntil:    fromEpoch(it.PreviousKeptUntil),
 	}
 	if it.RefreshShard != nil {
 		out.RefreshShard = *it.RefreshShard
@@ -172,6 +208,12 @@ func EncodeItem(i Item) (map[string]types.AttributeValue, error) {
 		RefreshDueAt:         toEpoch(i.RefreshDueAt),
 		InvalidGrantCount:    i.InvalidGrantCount,
 		InvalidGrantFirstAt:  toEpoch(i.InvalidGrantFirstAt),
+		EndUserID:            i.EndUserID,
+		PreviousRefreshToken: i.PreviousRefreshToken,
+		PreviousEndUserID:    i.PreviousEndUserID,
+		PreviousStatus:       string(i.PreviousStatus),
+		PreviousAuthorizedAt: toEpoch(i.PreviousAuthorizedAt),
+		PreviousKeptUntil:    toEpoch(i.PreviousKeptUntil),
 	}
 	if !i.RefreshDueAt.IsZero() {
 		shard := i.RefreshShard

@@ -23,9 +23,17 @@ const reauthorizeAfter = 365 * 24 * time.Hour
 type TokenStore struct {
 	Client API
 	Table  string
+	// SessionTable is where SaveAuthorization records a session's outcome.
+	SessionTable string
+	// HistoryRetention is how long a replaced refresh token is kept for an operator to restore
+	// (HISTORY_RETENTION_DAYS); zero means DefaultHistoryRetention.
+	HistoryRetention time.Duration
 	// Now stamps updated_at; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultHistoryRetention keeps a replaced refresh token 90 days.
+const DefaultHistoryRetention = 90 * 24 * time.Hour
 
 var _ authflow.TokenStore = (*TokenStore)(nil)
 
@@ -43,11 +51,18 @@ func tokenKey(sellingPartnerID string, region amazon.Region) map[string]types.At
 	}
 }
 
-// SaveAuthorization writes a new authorization in one conditional UpdateItem, so nothing is ever
-// half-written and no read can race the write. The condition on authorized_at keeps a slow
-// callback from overwriting a later authorization of the same seller; an equal authorized_at is
-// accepted so that a retried save succeeds. It also revives a dead item (removes the TTL and the
-// refresh-failure bookkeeping) and schedules the next refresh.
+// SaveAuthorization writes a new authorization in one conditional UpdateItem, or, for a
+// session's flow, in one TransactWriteItems that also records the session's outcome: nothing is
+// ever half-written and no read can race the write.
+//
+// The condition holds two rules. Ownership: an item is replaced only when it holds no active
+// authorization, or one of the same end user (a renewal; an anonymous authorization replaces only
+// an anonymous one). Order: a slow callback never overwrites a later authorization of the same
+// seller. The update keeps what it replaces (refresh token, end user, status, authorized_at) in
+// the item's previous_* attributes, copied by DynamoDB from the old item in the same write, so a
+// replaced refresh token survives HistoryRetention without a read before the write. It also
+// revives a dead item (removes the TTL and the refresh-failure bookkeeping) and schedules the next
+// refresh.
 func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authorization) error {
 	switch {
 	case a.SellingPartnerID == "":
@@ -58,14 +73,103 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 		return errors.New("save authorization: empty refresh token")
 	case a.AuthorizedAt.IsZero() || a.AccessTokenExpiresAt.IsZero():
 		return errors.New("save authorization: missing authorization or expiry time")
+	case a.Session != nil && a.EndUserID == "":
+		return errors.New("save authorization: a session's authorization needs its end user")
 	}
-	authorizedAt := a.AuthorizedAt.Unix()
-	expiresAt := a.AccessTokenExpiresAt.Unix()
+	expr, err := s.authorizationExpression(a)
+	if err != nil {
+		return fmt.Errorf("save authorization: build expression: %w", err)
+	}
+	update := &types.Update{
+		TableName:                           aws.String(s.Table),
+		Key:                                 tokenKey(a.SellingPartnerID, a.Region),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	var old map[string]types.AttributeValue
+	if a.Session == nil {
+		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           update.TableName,
+			Key:                                 update.Key,
+			UpdateExpression:                    update.UpdateExpression,
+			ConditionExpression:                 update.ConditionExpression,
+			ExpressionAttributeNames:            update.ExpressionAttributeNames,
+			ExpressionAttributeValues:           update.ExpressionAttributeValues,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var failed *types.ConditionalCheckFailedException
+		if !errors.As(err, &failed) {
+			if err != nil {
+				return fmt.Errorf("save authorization: %w", err)
+			}
+			return nil
+		}
+		old = failed.Item
+	} else {
+		sessCond, sessUpdate := sessionOutcome(a.Session.StateKey, a.Session.Outcome)
+		sessExpr, err := expression.NewBuilder().WithUpdate(sessUpdate).WithCondition(sessCond).Build()
+		if err != nil {
+			return fmt.Errorf("save authorization: build session expression: %w", err)
+		}
+		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			TransactItems: []types.TransactWriteItem{
+				{Update: update},
+				{Update: &types.Update{
+					TableName:                 aws.String(s.SessionTable),
+					Key:                       sessionKey(a.Session.ID),
+					UpdateExpression:          sessExpr.Update(),
+					ConditionExpression:       sessExpr.Condition(),
+					ExpressionAttributeNames:  sessExpr.Names(),
+					ExpressionAttributeValues: sessExpr.Values(),
+				}},
+			},
+		})
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			if err != nil {
+				return fmt.Errorf("save authorization: %w", err)
+			}
+			return nil
+		}
+		reasons := canceled.CancellationReasons
+		if len(reasons) < 1 || aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
+			// The session's condition failed, or DynamoDB refused for another reason
+			// (a conflicting transaction): nothing was written, the callback may be retried.
+			return fmt.Errorf("save authorization: transaction canceled: %w", err)
+		}
+		old = reasons[0].Item
+	}
+	if old != nil {
+		it, err := DecodeItem(old)
+		if err != nil {
+			return fmt.Errorf("save authorization: %w", err)
+		}
+		if it.Status == StatusActive && it.EndUserID != a.EndUserID {
+			return fmt.Errorf("save authorization: %w", authflow.ErrConnectedToAnotherUser)
+		}
+	}
+	return fmt.Errorf("save authorization: %w", authflow.ErrNewerAuthorization)
+}
 
+// authorizationExpression is SaveAuthorization's update and condition.
+func (s *TokenStore) authorizationExpression(a authflow.Authorization) (expression.Expression, error) {
+	authorizedAt := a.AuthorizedAt.Unix()
+	retention := s.retention()
+	// "" (stored as NULL) marks "nothing replaced" on a first authorization: DynamoDB's SET cannot
+	// copy an attribute that does not exist, and if_not_exists gives it a value to copy instead.
+	none := expression.Value("")
 	update := expression.
+		Set(expression.Name(AttrPreviousRefreshToken), expression.Name(AttrRefreshToken).IfNotExists(none)).
+		Set(expression.Name(AttrPreviousEndUserID), expression.Name(AttrEndUserID).IfNotExists(none)).
+		Set(expression.Name(AttrPreviousStatus), expression.Name(AttrStatus).IfNotExists(none)).
+		Set(expression.Name(AttrPreviousAuthorizedAt), expression.Name(AttrAuthorizedAt).IfNotExists(expression.Value(0))).
+		Set(expression.Name(AttrPreviousKeptUntil), expression.Value(a.AuthorizedAt.Add(retention).Unix())).
 		Set(expression.Name(AttrRefreshToken), expression.Value(a.RefreshToken)).
 		Set(expression.Name(AttrAccessToken), expression.Value(a.AccessToken)).
-		Set(expression.Name(AttrAccessTokenExpiresAt), expression.Value(expiresAt)).
+		Set(expression.Name(AttrAccessTokenExpiresAt), expression.Value(a.AccessTokenExpiresAt.Unix())).
 		Set(expression.Name(AttrStatus), expression.Value(string(StatusActive))).
 		Set(expression.Name(AttrAccountType), expression.Value(string(a.AccountType))).
 		Set(expression.Name(AttrAuthorizedAt), expression.Value(authorizedAt)).
@@ -83,36 +187,27 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 	} else {
 		update = update.Remove(expression.Name(AttrMWSAuthToken))
 	}
+	status, owner := expression.Name(AttrStatus), expression.Name(AttrEndUserID)
+	free := expression.AttributeNotExists(status).Or(status.NotEqual(expression.Value(string(StatusActive))))
+	var ownership expression.ConditionBuilder
+	if a.EndUserID != "" {
+		update = update.Set(owner, expression.Value(a.EndUserID))
+		ownership = free.Or(owner.Equal(expression.Value(a.EndUserID)))
+	} else {
+		update = update.Remove(owner)
+		ownership = free.Or(expression.AttributeNotExists(owner))
+	}
 	// Only a later authorization replaces the stored one, to the millisecond: of two callbacks of
 	// one seller in the same second, the one that began later wins even if it finishes first. The
 	// same instant again is a retried save, and is answered as "a newer one is stored" (the
 	// callback treats that as done). An item written before authorized_at_ms existed compares on
 	// authorized_at's seconds.
 	ms := expression.Name(AttrAuthorizedAtMs)
-	cond := ms.LessThan(expression.Value(a.AuthorizedAt.UnixMilli())).
+	order := ms.LessThan(expression.Value(a.AuthorizedAt.UnixMilli())).
 		Or(expression.AttributeNotExists(ms).And(
 			expression.AttributeNotExists(expression.Name(AttrAuthorizedAt)).
 				Or(expression.Name(AttrAuthorizedAt).LessThanEqual(expression.Value(authorizedAt)))))
-	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("save authorization: build expression: %w", err)
-	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       tokenKey(a.SellingPartnerID, a.Region),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil {
-		var failed *types.ConditionalCheckFailedException
-		if errors.As(err, &failed) {
-			return fmt.Errorf("save authorization: %w", authflow.ErrNewerAuthorization)
-		}
-		return fmt.Errorf("save authorization: %w", err)
-	}
-	return nil
+	return expression.NewBuilder().WithUpdate(update).WithCondition(ownership.And(order)).Build()
 }
 
 // Get reads one authorization, consistently, so a reader right after a save or a refresh sees it.

@@ -40,6 +40,22 @@ func problemFor(err error) problem {
 	case errors.Is(err, authflow.ErrStateMismatch):
 		return problem{http.StatusForbidden, "state_mismatch",
 			"This authorization does not belong to this browser session. Please start again.", false}
+	case errors.Is(err, authflow.ErrSessionRequired):
+		return problem{http.StatusForbidden, "start_from_the_app",
+			"Connecting your Amazon account starts in the app you want to connect it to: sign in there and choose Connect Amazon.", false}
+	case errors.Is(err, authflow.ErrSessionNotFound):
+		return problem{http.StatusNotFound, "session_unknown",
+			"This connect link is not valid. Please start again from the app.", false}
+	case errors.Is(err, authflow.ErrSessionUsed):
+		return problem{http.StatusGone, "session_used",
+			"This connect link was already used; each link works once. Please start again from the app.", false}
+	case errors.Is(err, authflow.ErrSessionExpired):
+		return problem{http.StatusGone, "session_expired",
+			"This connect link has expired. Please start again from the app.", false}
+	case errors.Is(err, authflow.ErrConnectedToAnotherUser):
+		return problem{http.StatusConflict, "connected_to_another_user",
+			"This Amazon account is already connected in this region by another user of the app. Nothing was changed: " +
+				"that user must disconnect it first, or ask the app's support.", false}
 	case errors.Is(err, authflow.ErrStateExpired):
 		return problem{http.StatusBadRequest, "state_expired",
 			"This authorization took too long and has expired. Please start again.", false}

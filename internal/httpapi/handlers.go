@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 // Flow is the part of authflow.Service the handlers use.
 type Flow interface {
 	Start(ctx context.Context, marketplace, accountType string) (authflow.Started, error)
+	OpenSession(ctx context.Context, token string) (authflow.Opened, error)
 	Login(ctx context.Context, r authflow.LoginRequest) (authflow.LoginResult, error)
 	Callback(ctx context.Context, r authflow.CallbackRequest) (authflow.Completed, error)
 }
@@ -28,9 +30,12 @@ type Handler struct {
 	Flow Flow
 	Log  *slog.Logger
 	Now  func() time.Time
-	// SuccessURL, when set, receives the seller after a successful callback (303 with
-	// selling_partner_id and region); otherwise a built-in page thanks them.
+	// SuccessURL, when set, receives the seller after a successful callback: 303 with session_id
+	// and status for a session's flow (unless the session has its own return URL), with
+	// selling_partner_id and region for an anonymous one. Otherwise a built-in page thanks them.
 	SuccessURL string
+	// Anonymous serves the public landing page; otherwise it says to start from the app.
+	Anonymous bool
 }
 
 // AnswerReserve is how long before the invocation's deadline every request gives up on its
@@ -47,7 +52,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	switch req.RouteKey {
 	case "GET /":
+		if !h.Anonymous {
+			return failure(ctx, h.Log, req, authflow.ErrSessionRequired), nil
+		}
 		return page(http.StatusOK, "landing", pageData{Title: "Connect your Amazon account", Regions: regions()}), nil
+	case "GET /connect":
+		return h.connect(ctx, req), nil
 	case "GET /authorize":
 		return h.authorize(ctx, req), nil
 	case "GET /login":
@@ -71,6 +81,21 @@ func (h *Handler) authorize(ctx context.Context, req events.APIGatewayV2HTTPRequ
 	}
 	h.Log.InfoContext(ctx, "authorization started", "marketplace", q["marketplace"], "account_type", q["account_type"])
 	return redirect(http.StatusFound, started.ConsentURL, stateCookie(started.State, started.ExpiresAt.Sub(h.Now())))
+}
+
+// connect opens a connect session's link in the seller's browser: the session is consumed and
+// becomes the state bound to this browser's cookie.
+func (h *Handler) connect(ctx context.Context, req events.APIGatewayV2HTTPRequest) response {
+	q, err := parseQuery(req.RawQueryString, params{"session": 128})
+	if err != nil {
+		return failure(ctx, h.Log, req, err)
+	}
+	opened, err := h.Flow.OpenSession(ctx, q["session"])
+	if err != nil {
+		return failure(ctx, h.Log, req, err)
+	}
+	h.Log.InfoContext(ctx, "connect session opened", "session_id", opened.SessionID)
+	return redirect(http.StatusFound, opened.RedirectURL, stateCookie(opened.State, opened.ExpiresAt.Sub(h.Now())))
 }
 
 func (h *Handler) login(ctx context.Context, req events.APIGatewayV2HTTPRequest) response {
@@ -115,11 +140,25 @@ func (h *Handler) callback(ctx context.Context, req events.APIGatewayV2HTTPReque
 		MWSAuthToken:     q["mws_auth_token"],
 	})
 	if err != nil {
+		if done.SessionID != "" {
+			h.Log.WarnContext(ctx, "connect session failed", "session_id", done.SessionID, "end_user_id", done.EndUserID,
+				"selling_partner_id", done.SellingPartnerID, "region", done.Region)
+		}
 		return failure(ctx, h.Log, req, err, clear)
 	}
 	h.Log.InfoContext(ctx, "authorization stored", "selling_partner_id", done.SellingPartnerID,
-		"region", done.Region, "account_type", done.AccountType)
-	if h.SuccessURL != "" {
+		"region", done.Region, "account_type", done.AccountType, "session_id", done.SessionID, "end_user_id", done.EndUserID)
+	if done.SessionID != "" {
+		// The app learns the outcome from GET /connect/sessions/{id}, never from this URL: it
+		// carries no seller ID for anyone to type in.
+		if back := cmp.Or(done.ReturnURL, h.SuccessURL); back != "" {
+			u, err := withQuery(back, url.Values{"session_id": {done.SessionID}, "status": {string(authflow.SessionConnected)}})
+			if err != nil {
+				return failure(ctx, h.Log, req, err, clear)
+			}
+			return redirect(http.StatusSeeOther, u, clear)
+		}
+	} else if h.SuccessURL != "" {
 		u, err := successURL(h.SuccessURL, done)
 		if err != nil {
 			return failure(ctx, h.Log, req, err, clear)
@@ -131,15 +170,21 @@ func (h *Handler) callback(ctx context.Context, req events.APIGatewayV2HTTPReque
 	}, clear)
 }
 
-// successURL adds the outcome to the operator's success URL, keeping its own query.
+// successURL adds the outcome of an anonymous authorization to the operator's success URL.
 func successURL(base string, done authflow.Completed) (string, error) {
+	return withQuery(base, url.Values{"selling_partner_id": {done.SellingPartnerID}, "region": {done.Region}})
+}
+
+// withQuery sets parameters on a URL, keeping its own query.
+func withQuery(base string, add url.Values) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
-		return "", errors.New("SUCCESS_URL is not a URL")
+		return "", errors.New("the return URL is not a URL")
 	}
 	q := u.Query()
-	q.Set("selling_partner_id", done.SellingPartnerID)
-	q.Set("region", done.Region)
+	for k, v := range add {
+		q[k] = v
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

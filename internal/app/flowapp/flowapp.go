@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/httpapi"
 )
 
-// NewAuthorize wires the authorize function (GET / and GET /authorize).
+// NewAuthorize wires the authorize function (GET /connect; GET / and GET /authorize).
 func NewAuthorize(r app.Runtime) (*httpapi.Handler, error) { return newFlowHandler(r) }
 
 // NewLogin wires the login function (GET /login).
@@ -40,8 +41,73 @@ func newFlowHandler(r app.Runtime) (*httpapi.Handler, error) {
 		Now:                r.Clock(),
 		Random:             rand.Reader,
 		States:             &dynamo.StateStore{Client: db, Table: c.StateTable},
+		Sessions:           &dynamo.SessionStore{Client: db, Table: c.SessionTable},
+		Anonymous:          c.Anonymous,
+		AppSignInURL:       c.AppSignInURL,
 	}
-	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock()}, nil
+	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock(), Anonymous: c.Anonymous}, nil
+}
+
+// NewConnectAPI wires the connect-api function: the app's backend API (connect sessions,
+// connections), which needs the session table and the token table's end-user index.
+func NewConnectAPI(r app.Runtime) (*httpapi.BackendHandler, error) {
+	var errs []error
+	getenv := r.Getenv
+	c := struct {
+		SessionTable, TokenTable string
+		Marketplace              amazon.Marketplace
+		ReturnURLs               authflow.ReturnURLs
+		SessionTTL               time.Duration
+		OriginOverride           string
+	}{SessionTable: getenv("SESSION_TABLE_NAME"), TokenTable: getenv("TOKEN_TABLE_NAME")}
+	if c.SessionTable == "" {
+		errs = append(errs, errors.New("SESSION_TABLE_NAME is required"))
+	}
+	if c.TokenTable == "" {
+		errs = append(errs, errors.New("TOKEN_TABLE_NAME is required"))
+	}
+	var err error
+	c.Marketplace, err = defaultMarketplace(getenv)
+	errs = append(errs, err)
+	if c.ReturnURLs, err = authflow.ParseReturnURLs(getenv("ALLOWED_RETURN_URLS")); err != nil {
+		errs = append(errs, fmt.Errorf("ALLOWED_RETURN_URLS: %w", err))
+	}
+	ttl, err := app.Int(getenv, "CONNECT_SESSION_TTL_SECONDS", 1800, 60, 86400)
+	errs = append(errs, err)
+	c.SessionTTL = time.Duration(ttl) * time.Second
+	if v := getenv("AMAZON_CONSENT_ORIGIN"); v != "" {
+		if err := amazon.CheckOriginOverride(v); err != nil {
+			errs = append(errs, fmt.Errorf("AMAZON_CONSENT_ORIGIN: %w", err))
+		}
+		c.OriginOverride = strings.TrimSuffix(v, "/")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	db := dynamodb.NewFromConfig(r.AWS)
+	svc := &authflow.Service{
+		Consent:            amazon.Consent{OriginOverride: c.OriginOverride},
+		DefaultMarketplace: c.Marketplace,
+		Now:                r.Clock(),
+		Random:             rand.Reader,
+		Sessions:           &dynamo.SessionStore{Client: db, Table: c.SessionTable},
+		ConnectionStore:    &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.Clock()},
+		SessionTTL:         c.SessionTTL,
+		ReturnURLs:         c.ReturnURLs,
+	}
+	return &httpapi.BackendHandler{Backend: svc, Log: r.Log, Now: r.Clock()}, nil
+}
+
+func defaultMarketplace(getenv app.Getenv) (amazon.Marketplace, error) {
+	mp := getenv("DEFAULT_MARKETPLACE")
+	if mp == "" {
+		mp = "US"
+	}
+	m, ok := amazon.LookupMarketplace(mp)
+	if !ok {
+		return m, fmt.Errorf("DEFAULT_MARKETPLACE: unknown marketplace %q", mp)
+	}
+	return m, nil
 }
 
 // flowConfig is the environment of the authorize and login functions.
@@ -50,6 +116,9 @@ type flowConfig struct {
 	DefaultMarketplace amazon.Marketplace
 	StateTTL           time.Duration
 	StateTable         string
+	SessionTable       string
+	Anonymous          bool
+	AppSignInURL       string
 }
 
 func loadFlowConfig(getenv app.Getenv) (flowConfig, error) {
@@ -78,14 +147,8 @@ func loadFlowConfig(getenv app.Getenv) (flowConfig, error) {
 		}
 		c.Consent.OriginOverride = strings.TrimSuffix(v, "/")
 	}
-	mp := getenv("DEFAULT_MARKETPLACE")
-	if mp == "" {
-		mp = "US"
-	}
-	m, ok := amazon.LookupMarketplace(mp)
-	if !ok {
-		errs = append(errs, fmt.Errorf("DEFAULT_MARKETPLACE: unknown marketplace %q", mp))
-	}
+	m, err := defaultMarketplace(getenv)
+	errs = append(errs, err)
 	c.DefaultMarketplace = m
 	c.StateTTL = 900 * time.Second
 	if v := getenv("STATE_TTL_SECONDS"); v != "" {
@@ -98,6 +161,18 @@ func loadFlowConfig(getenv app.Getenv) (flowConfig, error) {
 	c.StateTable = getenv("STATE_TABLE_NAME")
 	if c.StateTable == "" {
 		errs = append(errs, errors.New("STATE_TABLE_NAME is required"))
+	}
+	c.SessionTable = getenv("SESSION_TABLE_NAME")
+	if c.SessionTable == "" {
+		errs = append(errs, errors.New("SESSION_TABLE_NAME is required"))
+	}
+	c.Anonymous, err = app.Bool(getenv, "ANONYMOUS_AUTHORIZATIONS")
+	errs = append(errs, err)
+	if v := getenv("APP_SIGN_IN_URL"); v != "" {
+		if u, err := url.Parse(v); err != nil || u.Host == "" || u.Fragment != "" || (u.Scheme != "https" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+			errs = append(errs, errors.New("APP_SIGN_IN_URL must be an absolute https URL without a fragment"))
+		}
+		c.AppSignInURL = v
 	}
 	return c, errors.Join(errs...)
 }

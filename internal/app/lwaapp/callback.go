@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -27,14 +28,17 @@ func NewCallback(r app.Runtime) (*httpapi.Handler, error) {
 	db := dynamodb.NewFromConfig(r.AWS)
 	client := newLWAClient(r, c.LWA)
 	svc := &authflow.Service{
-		Consent:   amazon.Consent{RedirectURI: c.RedirectURI},
-		Now:       r.Clock(),
-		Random:    rand.Reader,
-		States:    &dynamo.StateStore{Client: db, Table: c.StateTable},
-		Tokens:    &dynamo.TokenStore{Client: db, Table: c.TokenTable, Now: r.Clock()},
+		Consent: amazon.Consent{RedirectURI: c.RedirectURI},
+		Now:     r.Clock(),
+		Random:  rand.Reader,
+		States:  &dynamo.StateStore{Client: db, Table: c.StateTable},
+		Tokens: &dynamo.TokenStore{Client: db, Table: c.TokenTable, SessionTable: c.SessionTable,
+			HistoryRetention: c.HistoryRetention, Now: r.Clock()},
+		Sessions:  &dynamo.SessionStore{Client: db, Table: c.SessionTable},
 		Exchanger: client,
+		Anonymous: c.Anonymous,
 	}
-	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock(), SuccessURL: c.SuccessURL}, nil
+	return &httpapi.Handler{Flow: svc, Log: r.Log, Now: r.Clock(), SuccessURL: c.SuccessURL, Anonymous: c.Anonymous}, nil
 }
 
 // newLWAClient builds the token client with credentials from Secrets Manager, fetched on first need.
@@ -54,6 +58,10 @@ type callbackConfig struct {
 	StateTable  string
 	TokenTable  string
 	LWA         lwaConfig
+
+	SessionTable     string
+	Anonymous        bool
+	HistoryRetention time.Duration
 }
 
 type lwaConfig struct {
@@ -97,7 +105,16 @@ func loadCallbackConfig(getenv app.Getenv) (callbackConfig, error) {
 	if c.TokenTable == "" {
 		errs = append(errs, errors.New("TOKEN_TABLE_NAME is required"))
 	}
+	c.SessionTable = getenv("SESSION_TABLE_NAME")
+	if c.SessionTable == "" {
+		errs = append(errs, errors.New("SESSION_TABLE_NAME is required"))
+	}
 	var err error
+	c.Anonymous, err = app.Bool(getenv, "ANONYMOUS_AUTHORIZATIONS")
+	errs = append(errs, err)
+	days, err := app.Int(getenv, "HISTORY_RETENTION_DAYS", 90, 1, 3650)
+	errs = append(errs, err)
+	c.HistoryRetention = time.Duration(days) * 24 * time.Hour
 	c.LWA, err = loadLWAConfig(getenv)
 	errs = append(errs, err)
 	return c, errors.Join(errs...)
