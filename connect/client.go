@@ -141,31 +141,72 @@ func parseAPIURL(s string) (*url.URL, error) {
 // CreateSession starts an authorization for one of the app's users. Send the user's browser to
 // the returned ConnectURL, then read the outcome with Session.
 func (c *Client) CreateSession(ctx context.Context, in SessionInput) (NewSession, error) {
-	var out NewSession
-	err := c.do(ctx, "CreateSession", http.MethodPost, "/connect/sessions", nil, in, &out)
-	return out, err
+	var w struct {
+		SessionID  string  `json:"session_id"`
+		ConnectURL string  `json:"connect_url"`
+		ExpiresAt  rfc3339 `json:"expires_at"`
+	}
+	if err := c.do(ctx, "CreateSession", http.MethodPost, "/connect/sessions", nil, in, &w); err != nil {
+		return NewSession{}, err
+	}
+	return NewSession{SessionID: w.SessionID, ConnectURL: w.ConnectURL, ExpiresAt: w.ExpiresAt.time()}, nil
 }
 
 // Session reads where a connect session stands, and its outcome once it has one.
 func (c *Client) Session(ctx context.Context, sessionID string) (SessionStatus, error) {
-	var out SessionStatus
 	if sessionID == "" {
-		return out, errors.New("connect: Session: empty session ID")
+		return SessionStatus{}, errors.New("connect: Session: empty session ID")
 	}
-	err := c.do(ctx, "Session", http.MethodGet, "/connect/sessions/"+url.PathEscape(sessionID), nil, nil, &out)
-	return out, err
+	var w struct {
+		SessionID        string  `json:"session_id"`
+		EndUserID        string  `json:"end_user_id"`
+		Status           Status  `json:"status"`
+		SellingPartnerID string  `json:"selling_partner_id"`
+		Region           string  `json:"region"`
+		AccountType      string  `json:"account_type"`
+		Error            string  `json:"error"`
+		ExpiresAt        rfc3339 `json:"expires_at"`
+	}
+	if err := c.do(ctx, "Session", http.MethodGet, "/connect/sessions/"+url.PathEscape(sessionID), nil, nil, &w); err != nil {
+		return SessionStatus{}, err
+	}
+	return SessionStatus{
+		SessionID:        w.SessionID,
+		EndUserID:        w.EndUserID,
+		Status:           w.Status,
+		SellingPartnerID: w.SellingPartnerID,
+		Region:           w.Region,
+		AccountType:      w.AccountType,
+		Error:            w.Error,
+		ExpiresAt:        w.ExpiresAt.time(),
+	}, nil
 }
 
 // Connections lists the seller authorizations stored for an end user, one per seller and
 // SP-API region; the list is empty when there are none.
 func (c *Client) Connections(ctx context.Context, endUserID string) ([]Connection, error) {
-	var out []Connection
+	var w []struct {
+		SellingPartnerID string           `json:"selling_partner_id"`
+		Region           string           `json:"region"`
+		AccountType      string           `json:"account_type"`
+		Status           ConnectionStatus `json:"status"`
+		AuthorizedAt     rfc3339          `json:"authorized_at"`
+		ReauthorizeBy    rfc3339          `json:"reauthorize_by"`
+	}
 	q := url.Values{"end_user_id": {endUserID}}
-	if err := c.do(ctx, "Connections", http.MethodGet, "/connections", q, nil, &out); err != nil {
+	if err := c.do(ctx, "Connections", http.MethodGet, "/connections", q, nil, &w); err != nil {
 		return nil, err
 	}
-	if out == nil {
-		out = []Connection{}
+	out := make([]Connection, 0, len(w))
+	for _, x := range w {
+		out = append(out, Connection{
+			SellingPartnerID: x.SellingPartnerID,
+			Region:           x.Region,
+			AccountType:      x.AccountType,
+			Status:           x.Status,
+			AuthorizedAt:     x.AuthorizedAt.time(),
+			ReauthorizeBy:    x.ReauthorizeBy.time(),
+		})
 	}
 	return out, nil
 }
@@ -178,8 +219,8 @@ type disconnectOptions struct {
 }
 
 // WithEndUser makes Disconnect remove the connection only if it belongs to endUserID, and
-// answer ErrNotFound otherwise: a guard against a backend bug that would disconnect a seller of
-// another user.
+// fail with an error matching ErrConflict (code connected_to_another_user) otherwise: a guard
+// against a backend bug that would disconnect another user's seller.
 func WithEndUser(endUserID string) DisconnectOption {
 	return func(o *disconnectOptions) { o.endUserID = endUserID }
 }
@@ -266,13 +307,38 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 	if out == nil {
 		return nil
 	}
-	// encoding/json's errors name types, fields and offsets but not string values, so the
-	// connect URL cannot leak through them.
+	// encoding/json's errors (and rfc3339's) name types, fields and offsets but not string
+	// values, so the connect URL cannot leak through them.
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("connect: %s: decode response (HTTP %d): %w", op, resp.StatusCode, err)
 	}
 	return nil
 }
+
+// rfc3339 is a time the API sends as RFC 3339 text. The API sends "" for a time it does not
+// know (a connection's reauthorize_by, say), which time.Time refuses to decode; it and null
+// decode to the zero time here.
+type rfc3339 time.Time
+
+// UnmarshalJSON decodes RFC 3339 text, "" or null. Its error does not quote the text.
+func (t *rfc3339) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == nil || *s == "" {
+		*t = rfc3339{}
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return errors.New("a time is not in RFC 3339 form")
+	}
+	*t = rfc3339(v)
+	return nil
+}
+
+func (t rfc3339) time() time.Time { return time.Time(t) }
 
 // mustUnescape returns the unescaped form of a path built with url.PathEscape, which always
 // unescapes.

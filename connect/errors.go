@@ -12,10 +12,10 @@ import (
 
 // Sentinel errors to test an *APIError against with errors.Is, by the HTTP status it carries.
 var (
-	// ErrNotFound matches a 404: the session, or the connection, does not exist (or, for a
-	// disconnect with WithEndUser, does not belong to that end user).
+	// ErrNotFound matches a 404: the session, or the connection, does not exist.
 	ErrNotFound = errors.New("connect: not found")
-	// ErrConflict matches a 409: the request conflicts with the current state.
+	// ErrConflict matches a 409: the request conflicts with the current state, such as a
+	// disconnect with WithEndUser of a connection that belongs to another end user.
 	ErrConflict = errors.New("connect: conflict")
 	// ErrForbidden matches a 403: API Gateway refused the signature or the IAM identity lacks
 	// the ConnectApiPolicyArn policy.

@@ -58,7 +58,8 @@ func Example() {
 	}
 
 	// 5. Disconnect the seller, only if it is still user-42's.
-	if err := client.Disconnect(ctx, conns[0].SellingPartnerID, conns[0].Region, connect.WithEndUser("user-42")); err != nil {
+	seller := conns[0]
+	if err := client.Disconnect(ctx, seller.SellingPartnerID, seller.Region, connect.WithEndUser("user-42")); err != nil {
 		log.Fatal(err)
 	}
 	conns, _ = client.Connections(ctx, "user-42")

@@ -243,8 +243,12 @@ func (f *fakeAPI) disconnect(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	key := r.PathValue("seller") + "/" + r.PathValue("region")
 	c, ok := f.connections[key]
-	if !ok || (r.URL.Query().Has("end_user_id") && r.URL.Query().Get("end_user_id") != c.endUserID) {
-		writeError(w, http.StatusNotFound, "connection_not_found", "There is no such connection.", "")
+	if !ok {
+		writeError(w, http.StatusNotFound, "connection_not_found", "No connection for that selling partner and region.", "")
+		return
+	}
+	if r.URL.Query().Has("end_user_id") && r.URL.Query().Get("end_user_id") != c.endUserID {
+		writeError(w, http.StatusConflict, "connected_to_another_user", "That connection belongs to another end user.", "end_user_id")
 		return
 	}
 	delete(f.connections, key)

@@ -20,11 +20,11 @@ type SessionInput struct {
 	// ReturnURL is where the user's browser goes once the authorization has an outcome; it must
 	// be one the stack allows.
 	ReturnURL string `json:"return_url,omitempty"`
-	// AmazonCallbackURI and AmazonState resume an authorization the seller started from the
-	// Selling Partner Appstore: they are the amazon_callback_uri and amazon_state parameters
-	// Amazon sent to the app's log-in URI.
+	// AmazonCallbackURI resumes an authorization the seller started from the Selling Partner
+	// Appstore: it is the amazon_callback_uri parameter Amazon sent to the app's log-in URI.
 	AmazonCallbackURI string `json:"amazon_callback_uri,omitempty"`
-	AmazonState       string `json:"amazon_state,omitempty"`
+	// AmazonState goes with AmazonCallbackURI: the amazon_state parameter Amazon sent.
+	AmazonState string `json:"amazon_state,omitempty"`
 }
 
 // NewSession is a connect session just created. ConnectURL carries a secret that opens the
@@ -82,39 +82,40 @@ func (s Status) Final() bool {
 // The codes SessionStatus.Error holds when a session failed. They are stable: branch on them.
 // Treat a code not listed here as a failure to show generically, since new ones may be added.
 const (
-	// SessionErrorConnectedToAnotherUser means the seller account is already connected to another
-	// end user of the app.
+	// SessionErrorConnectedToAnotherUser means the seller account is already connected to
+	// another end user of the app.
 	SessionErrorConnectedToAnotherUser = "connected_to_another_user"
-	// SessionErrorConsentDenied means the seller declined to authorize the app at Amazon.
-	SessionErrorConsentDenied = "consent_denied"
-	// SessionErrorCodeRejected means Amazon did not accept the authorization code, typically because
-	// the seller took too long; starting again helps.
+	// SessionErrorCodeRejected means Amazon did not accept the authorization code, typically
+	// because the seller took too long; starting again helps.
 	SessionErrorCodeRejected = "code_rejected"
-	// SessionErrorSellerMismatch means the seller who authorized is not the one the session was
-	// started for.
+	// SessionErrorSellerMismatch means the seller who authorized is not the one the session
+	// was started for.
 	SessionErrorSellerMismatch = "selling_partner_mismatch"
-	// SessionErrorAmazonUnavailable means Amazon's login service did not answer; trying again later
-	// helps.
+	// SessionErrorAmazonUnavailable means Amazon's login service did not answer; trying again
+	// later helps.
 	SessionErrorAmazonUnavailable = "amazon_unavailable"
-	// SessionErrorAppMisconfigured means Amazon refused the app's own credentials; the operator of
-	// the stack must act.
+	// SessionErrorAppMisconfigured means Amazon refused the app's own credentials; the
+	// operator of the stack must act.
 	SessionErrorAppMisconfigured = "app_misconfigured"
 )
 
 // SessionStatus is a connect session as the app's backend reads it.
 type SessionStatus struct {
+	// SessionID is the ID CreateSession returned.
 	SessionID string `json:"session_id"`
+	// EndUserID is the end user the session was created for.
 	EndUserID string `json:"end_user_id"`
-	Status    Status `json:"status"`
-	// SellingPartnerID, Region (na, eu or fe) and AccountType are set once the session is
-	// connected.
+	// Status is where the session stands.
+	Status Status `json:"status"`
+	// SellingPartnerID, Region (na, eu or fe) and AccountType (seller or vendor) are set once
+	// the session is connected.
 	SellingPartnerID string `json:"selling_partner_id,omitempty"`
 	Region           string `json:"region,omitempty"`
 	AccountType      string `json:"account_type,omitempty"`
-	// Error is one of the SessionError constants when the session failed.
+	// Error is one of the SessionError codes when the session failed, and empty otherwise.
 	Error string `json:"error,omitempty"`
-	// ExpiresAt is the deadline of the current step: until then a pending session can be
-	// opened, or an opened one completed.
+	// ExpiresAt is when the session's connect URL stops working, as CreateSession returned
+	// it; a session still pending then reads as expired.
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
@@ -132,10 +133,14 @@ const (
 
 // Connection is a seller authorization stored for an end user, in one SP-API region.
 type Connection struct {
-	SellingPartnerID string           `json:"selling_partner_id"`
-	Region           string           `json:"region"`
-	AccountType      string           `json:"account_type"`
-	Status           ConnectionStatus `json:"status"`
+	// SellingPartnerID is Amazon's ID of the seller or vendor account.
+	SellingPartnerID string `json:"selling_partner_id"`
+	// Region is the SP-API region the authorization is for: na, eu or fe.
+	Region string `json:"region"`
+	// AccountType is seller or vendor.
+	AccountType string `json:"account_type"`
+	// Status is whether the connection can be used or needs a new authorization.
+	Status ConnectionStatus `json:"status"`
 	// AuthorizedAt is when the seller last authorized.
 	AuthorizedAt time.Time `json:"authorized_at"`
 	// ReauthorizeBy is when the seller must authorize again; zero when unknown.

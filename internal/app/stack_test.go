@@ -101,6 +101,8 @@ type stack struct {
 	authorize *httpapi.Handler
 	login     *httpapi.Handler
 	callback  *httpapi.Handler
+	// connectAPI is the app's backend API (connect sessions, connections).
+	connectAPI *httpapi.BackendHandler
 }
 
 type option func(*stack)
@@ -160,6 +162,9 @@ func (s *stack) wire(cfg aws.Config) {
 	}
 	if s.callback, err = lwaapp.NewCallback(s.runtime(cfg)); err != nil {
 		s.t.Fatalf("NewCallback: %v", err)
+	}
+	if s.connectAPI, err = flowapp.NewConnectAPI(s.runtime(cfg)); err != nil {
+		s.t.Fatalf("NewConnectAPI: %v", err)
 	}
 }
 

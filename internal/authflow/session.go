@@ -48,7 +48,7 @@ const (
 	sessionIDBytes     = 16
 	sessionSecretBytes = 32
 	// sessionTokenLen is the length of a session token (and of a session-bound state) as text.
-	sessionTokenLen = (sessionIDBytes + sessionSecretBytes*4/3) + 1 // 64 base64url characters
+	sessionTokenLen = ((sessionIDBytes+sessionSecretBytes)*8 + 5) / 6 // 64 base64url characters
 	sessionIDPrefix = "cs_"
 )
 

@@ -61,6 +61,12 @@ func TestSaveAuthorizationItemMatchesTheContract(t *testing.T) {
 		"mws_auth_token":          "S:amzn.mws.1",
 		"refresh_shard":           "N:" + strconv.Itoa(dynamo.Shard(seller, amazon.RegionNA)),
 		"refresh_due_at":          "N:" + epoch(authorizedAt.Add(time.Hour-dynamo.RefreshLead)),
+		// A first authorization replaced nothing: "" and 0 (see SaveAuthorization).
+		"previous_refresh_token": "S:",
+		"previous_end_user_id":   "S:",
+		"previous_status":        "S:",
+		"previous_authorized_at": "N:0",
+		"previous_kept_until":    "N:" + epoch(authorizedAt.Add(dynamo.DefaultHistoryRetention)),
 	}
 	if got := shape(f.raw(t, f.tables.Token, tokenKey())); !maps.Equal(got, want) {
 		t.Errorf("item = %v\nwant   %v", got, want)
@@ -85,6 +91,7 @@ func TestSaveAuthorizationItemMatchesTheContract(t *testing.T) {
 		MWSAuthToken:         "amzn.mws.1",
 		RefreshDueAt:         a.AccessTokenExpiresAt.Add(-dynamo.RefreshLead),
 		RefreshShard:         dynamo.Shard(seller, amazon.RegionNA),
+		PreviousKeptUntil:    authorizedAt.Add(dynamo.DefaultHistoryRetention),
 	}
 	if item != wantItem {
 		t.Errorf("Get = %+v\nwant  %+v", item, wantItem)

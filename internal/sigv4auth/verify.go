@@ -60,11 +60,17 @@ const (
 // for an IAM-authorized route. Lookup supplies everything but AccessKeyID, which Verify fills in
 // from the request when Lookup leaves it empty.
 type Identity struct {
-	AccessKeyID    string
-	AccountID      string
-	UserARN        string
-	UserID         string
-	CallerID       string
+	// AccessKeyID is the access key the request was signed with.
+	AccessKeyID string
+	// AccountID is the AWS account the signer belongs to.
+	AccountID string
+	// UserARN is the ARN of the IAM user or assumed role that signed.
+	UserARN string
+	// UserID is the unique ID of the IAM user, or of the role and session.
+	UserID string
+	// CallerID is the caller's ID as API Gateway reports it (the user ID, or role:session).
+	CallerID string
+	// PrincipalOrgID is the AWS Organizations ID of the signer's account, if any.
 	PrincipalOrgID string
 }
 
