@@ -65,6 +65,7 @@ test-go: ## go test -race ./... (starts its own moto_server)
 fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run '^$$' -fuzz '^FuzzCallbackQuery$$' -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzResolveCallbackURI$$' -fuzztime $(FUZZTIME) ./internal/amazon/
+	$(GO) test -run '^$$' -fuzz '^FuzzReturnURLAllowed$$' -fuzztime $(FUZZTIME) ./internal/authflow/
 
 measure: tools sizes ## AWS calls per request, network calls during init, bootstrap sizes
 	$(GO) test -count=1 -run '^TestCallBudget' -v ./internal/app/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/app/flowapp"
@@ -68,7 +69,7 @@ func TestCallBudgetNoNetworkDuringInit(t *testing.T) {
 	if n := conns.Load(); n != 0 {
 		t.Fatalf("init opened %d network connections, want 0", n)
 	}
-	t.Logf("network connections during init of authorize, login, callback, refresh, rotate: %d", conns.Load())
+	t.Logf("network connections during init of authorize, login, callback, connect-api, refresh, rotate: %d", conns.Load())
 }
 
 // TestCallBudgetPerRequest counts the AWS and LWA calls each request makes, cold and warm.
@@ -123,11 +124,59 @@ func TestCallBudgetPerRequest(t *testing.T) {
 	})
 	check("GET /callback (warm)", a, l, map[string]int{"DynamoDB.DeleteItem": 1, "DynamoDB.UpdateItem": 1}, 1)
 
+	// The connect-session routes (docs/connections.md): a session's whole flow.
+	s.env["ANONYMOUS_AUTHORIZATIONS"] = "false"
+	s.wire(s.cfg)
+	var id, token string
+	a, l = measure(func() { id, token = s.createSession(map[string]any{"end_user_id": alice}) })
+	check("POST /connect/sessions", a, l, map[string]int{"DynamoDB.PutItem": 1}, 0)
+	var sessState string
+	a, l = measure(func() { sessState, _ = s.open(token) })
+	check("GET /connect", a, l, map[string]int{"DynamoDB.UpdateItem": 1}, 0)
+	a, l = measure(func() {
+		q := "amazon_callback_uri=%2Fapps%2Fauthorize%2Fconfirm%2Fx&amazon_state=s"
+		if res := invoke(t, s.login, event(t, "login", q, stateCookie(sessState))); res.StatusCode != http.StatusFound {
+			t.Fatalf("login %d", res.StatusCode)
+		}
+	})
+	check("GET /login (session)", a, l, map[string]int{"DynamoDB.GetItem": 1}, 0)
+	a, l = measure(func() {
+		// Another seller: the anonymous authorization of sellerID above is nobody's to replace.
+		if res := s.finish(sessState, "A2SESSIONSELLER"); res.StatusCode != http.StatusOK {
+			t.Fatalf("callback %d %s", res.StatusCode, res.Body)
+		}
+	})
+	check("GET /callback (session, cold)", a, l, map[string]int{"DynamoDB.UpdateItem": 1, "DynamoDB.TransactWriteItems": 1, "SecretsManager.GetSecretValue": 1}, 1)
+	_, token2 := s.createSession(map[string]any{"end_user_id": alice})
+	state2, _ := s.open(token2)
+	s.clock.Advance(time.Second) // a renewal, later than the first authorization
+	a, l = measure(func() {
+		if res := s.finish(state2, "A2SESSIONSELLER"); res.StatusCode != http.StatusOK {
+			t.Fatalf("callback %d", res.StatusCode)
+		}
+	})
+	check("GET /callback (session, warm)", a, l, map[string]int{"DynamoDB.UpdateItem": 1, "DynamoDB.TransactWriteItems": 1}, 1)
+	a, l = measure(func() { s.sessionStatus(id) })
+	check("GET /connect/sessions/{id}", a, l, map[string]int{"DynamoDB.GetItem": 1}, 0)
+	a, l = measure(func() {
+		if status, _, _ := s.backend(backendEvent(t, "GET /connections", "", nil, "end_user_id="+alice)); status != http.StatusOK {
+			t.Fatalf("connections %d", status)
+		}
+	})
+	check("GET /connections", a, l, map[string]int{"DynamoDB.Query": 1}, 0)
+	a, l = measure(func() {
+		path := map[string]string{"selling_partner_id": "A2SESSIONSELLER", "region": "na"}
+		if status, _, _ := s.backend(backendEvent(t, "DELETE /connections/{selling_partner_id}/{region}", "", path, "")); status != http.StatusNoContent {
+			t.Fatalf("disconnect %d", status)
+		}
+	})
+	check("DELETE /connections/…", a, l, map[string]int{"DynamoDB.DeleteItem": 1}, 0)
+
 	for _, b := range got {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(b.aws)) {
 			parts = append(parts, k+"="+strconv.Itoa(b.aws[k]))
 		}
-		t.Logf("%-26s AWS: %-70s LWA: %d", b.route, strings.Join(parts, " "), b.lwaCalls)
+		t.Logf("%-30s AWS: %-70s LWA: %d", b.route, strings.Join(parts, " "), b.lwaCalls)
 	}
 }

@@ -502,13 +502,13 @@ func TestAnonymousAuthorizationsOff(t *testing.T) {
 	st := newStack(t)
 	state, _ := st.startWebsite("")
 	s.env["STATE_TABLE_NAME"] = st.tables.State
-	s.wire(s.aws.Config)
+	s.wire(s.cfg)
 	if res := s.callbackWith(state, s.consent(), stateCookie(state)); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("callback with an anonymous state: %d", res.StatusCode)
 	}
 	// Without APP_SIGN_IN_URL the seller is told to start from the app.
 	s.env["APP_SIGN_IN_URL"] = ""
-	s.wire(s.aws.Config)
+	s.wire(s.cfg)
 	if res := invoke(t, s.login, event(t, "login", q)); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("login without a session or sign-in URL: %d", res.StatusCode)
 	}

@@ -98,6 +98,7 @@ type stack struct {
 	clock     *fakeclock.Clock
 	env       map[string]string
 	calls     *awstest.CallCounter
+	cfg       aws.Config // counted by calls
 	authorize *httpapi.Handler
 	login     *httpapi.Handler
 	callback  *httpapi.Handler
@@ -137,6 +138,7 @@ func newStack(t *testing.T, opts ...option) *stack {
 	}
 	cfg := s.aws.Config.Copy()
 	s.calls = awstest.CountCalls(&cfg)
+	s.cfg = cfg
 	s.wire(cfg)
 	return s
 }

@@ -66,3 +66,50 @@ func TestSameStateIsExact(t *testing.T) {
 		t.Fatal("sameState must match exactly")
 	}
 }
+
+func TestSessionTokensCarryTheirSession(t *testing.T) {
+	r := strings.NewReader(strings.Repeat("\x01", 200))
+	raw, id, err := newSessionID(r)
+	if err != nil || !ValidSessionID(id) {
+		t.Fatalf("newSessionID = %q, %v", id, err)
+	}
+	token, err := newSessionToken(r, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := sessionOf(token); !ok || got != id || len(token) != sessionTokenLen || !wellFormedState(token) {
+		t.Fatalf("sessionOf(token) = %q, %v; len %d", got, ok, len(token))
+	}
+	website, _ := newState(r)
+	if _, ok := sessionOf(website); ok {
+		t.Fatal("a website state reads as a session's")
+	}
+	for _, bad := range []string{"", "cs_", "cs_AAAA", "xx_AAAAAAAAAAAAAAAAAAAAAA", "cs_AAAAAAAAAAAAAAAAAAAAA=", "cs_AAAAAAAAAAAAAAAAAAAAAAA"} {
+		if ValidSessionID(bad) {
+			t.Errorf("ValidSessionID(%q) = true", bad)
+		}
+	}
+	if _, err := newSessionToken(io.LimitReader(r, 0), raw); err == nil {
+		t.Fatal("a short read must fail")
+	}
+}
+
+func TestSessionReportedStatus(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		s    Session
+		want SessionStatus
+	}{
+		{Session{Status: SessionPending, ConnectBy: now.Add(time.Second)}, SessionPending},
+		{Session{Status: SessionPending, ConnectBy: now}, SessionExpired},
+		{Session{Status: SessionOpened, StateExpiresAt: now.Add(time.Second)}, SessionOpened},
+		{Session{Status: SessionCallback, StateExpiresAt: now.Add(time.Second)}, SessionOpened},
+		{Session{Status: SessionCallback, StateExpiresAt: now}, SessionExpired},
+		{Session{Status: SessionConnected}, SessionConnected},
+		{Session{Status: SessionFailed}, SessionFailed},
+	} {
+		if got := tc.s.Reported(now); got != tc.want {
+			t.Errorf("%+v reported %q, want %q", tc.s, got, tc.want)
+		}
+	}
+}
