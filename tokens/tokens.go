@@ -28,7 +28,45 @@ import (
 // Reader returns access tokens; it is safe for concurrent use. Build it with New (its zero value
 // is not usable) and keep it for the life of the process: its cache is what saves the reads.
 type Reader struct {
-	r *itokens.Reader
+	r     *itokens.Reader
+	store *dynamo.TokenStore
+}
+
+// Connection is one of an end user's connections: a seller's authorization in one region, made
+// through a connect session of the app's backend. It carries no token.
+type Connection struct {
+	SellingPartnerID string
+	Region           Region
+	AccountType      string // seller or vendor
+	Status           string // active, or reauthorization_required
+	EndUserID        string
+	AuthorizedAt     time.Time
+	// ReauthorizeBy is Amazon's 365-day deadline: the seller must authorize the app again by then.
+	ReauthorizeBy time.Time
+}
+
+// Connections lists an end user's connections (the end_user_id the app's backend gave its
+// connect sessions), from the token table's end-user index, which holds no token. The index is
+// eventually consistent: a connection made a second ago may be missing for a moment. Anonymous
+// authorizations belong to no end user. Under TokenReaderPolicy (dynamodb:Query on the index).
+func (r *Reader) Connections(ctx context.Context, endUserID string) ([]Connection, error) {
+	list, err := r.store.Connections(ctx, endUserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Connection, 0, len(list))
+	for _, c := range list {
+		out = append(out, Connection{
+			SellingPartnerID: c.SellingPartnerID,
+			Region:           c.Region,
+			AccountType:      string(c.AccountType),
+			Status:           c.Status,
+			EndUserID:        c.EndUserID,
+			AuthorizedAt:     c.AuthorizedAt,
+			ReauthorizeBy:    c.ReauthorizeBy,
+		})
+	}
+	return out, nil
 }
 
 // AccessToken returns the seller's access token for region, valid for at least the skew. A
@@ -92,11 +130,12 @@ func WithRefresh(secrets *secretsmanager.Client, secretID, tokenURL string) Opti
 // New returns a Reader of the token table (the stack's TokenTableName output) through db. It
 // makes no call: the first AccessToken does.
 func New(db *dynamodb.Client, table string, opts ...Option) *Reader {
-	r := &itokens.Reader{Store: &dynamo.TokenStore{Client: db, Table: table}}
+	store := &dynamo.TokenStore{Client: db, Table: table}
+	r := &itokens.Reader{Store: store}
 	for _, o := range opts {
 		o(r)
 	}
-	return &Reader{r: r}
+	return &Reader{r: r, store: store}
 }
 
 // FromEnvironment builds a Reader from the contract's environment: TOKEN_TABLE_NAME (required)

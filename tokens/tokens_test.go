@@ -108,3 +108,38 @@ func TestFromEnvironment(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotAuthorized from the table named by TOKEN_TABLE_NAME", err)
 	}
 }
+
+// TestConnectionsOfAnEndUser lists what connect sessions stored for one of the app's users.
+func TestConnectionsOfAnEndUser(t *testing.T) {
+	env := awstest.Start(t)
+	table := env.CreateTables(t).Token
+	db := dynamodb.NewFromConfig(env.Config)
+	store := &dynamo.TokenStore{Client: db, Table: table}
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, a := range []struct {
+		seller, endUser string
+		region          amazon.Region
+	}{{"A1ALICEUS", "alice", amazon.RegionNA}, {"A1ALICEUS", "alice", amazon.RegionEU}, {"A2BOB", "bob", amazon.RegionNA}, {"A3ANON", "", amazon.RegionNA}} {
+		if err := store.SaveAuthorization(t.Context(), authflow.Authorization{
+			SellingPartnerID: a.seller, Region: a.region, AccountType: amazon.Seller, EndUserID: a.endUser,
+			RefreshToken: "Atzr|r-" + a.seller, AccessToken: "Atza|a", AccessTokenExpiresAt: at.Add(time.Hour), AuthorizedAt: at,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := tokens.New(db, table).Connections(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("alice has %d connections, want 2: %+v", len(got), got)
+	}
+	for _, c := range got {
+		if c.SellingPartnerID != "A1ALICEUS" || c.EndUserID != "alice" || c.Status != "active" || !c.ReauthorizeBy.Equal(at.AddDate(0, 0, 365)) {
+			t.Errorf("connection %+v", c)
+		}
+	}
+	if none, err := tokens.New(db, table).Connections(t.Context(), "carol"); err != nil || len(none) != 0 {
+		t.Fatalf("carol: %v, %v", none, err)
+	}
+}

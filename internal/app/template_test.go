@@ -101,6 +101,9 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		"AuthorizeFunction":    nil,
 		"LoginFunction":        nil,
 		"RotateSecretFunction": nil,
+		// The backend API lists (through the token-less end-user index) and deletes; it never
+		// reads or writes a token.
+		"ConnectApiFunction": {"dynamodb:DeleteItem", "kms:Decrypt"},
 	}
 	found := 0
 	for id, r := range tpl.Resources {
@@ -130,6 +133,10 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 			}
 			if allowed, ok := tokenTableAllowed[id]; ok && strings.HasPrefix(resource, "TokenTable") && !slices.Contains(allowed, action) {
 				t.Errorf("%s may not touch the token table (%s)", id, g)
+			}
+			if id == "ConnectApiFunction" && strings.Contains(resource, "TokenTable") && strings.Contains(resource, "/index/") &&
+				resource != "${TokenTable.Arn}/index/end-user" {
+				t.Errorf("%s may query only the end-user index, which projects no token (%s)", id, g)
 			}
 		}
 	}
@@ -184,7 +191,7 @@ func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
 		}
 		filtered[strings.TrimSuffix(asString(r.Properties["LogGroupName"]), "Logs")] = true
 	}
-	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction"} {
+	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction", "ConnectApiFunction"} {
 		if !filtered[fn] {
 			t.Errorf("%s's error lines are not counted", fn)
 		}
@@ -241,5 +248,66 @@ func TestSecretNotificationsQueueIsClosed(t *testing.T) {
 	}
 	if c := denies("SecretNotificationsDeadLetterQueuePolicy", "sqs:ReceiveMessage"); len(c) != 1 || c[0] != nil {
 		t.Errorf("the dead-letter queue's client secrets can be received: %v", c)
+	}
+}
+
+// TestTemplateBackendRoutesNeedIAM: the app's backend API is reachable only with SigV4 through
+// API Gateway's IAM authorizer, the seller's routes stay public, and ConnectApiPolicy grants
+// exactly the backend routes, no more (a wildcard would let the app's backend role reach routes
+// added later).
+func TestTemplateBackendRoutesNeedIAM(t *testing.T) {
+	tpl := loadTemplate(t)
+	api := tpl.Resources["HttpApi"].Properties
+	if auth, _ := api["Auth"].(map[string]any); auth["EnableIamAuthorizer"] != true {
+		t.Fatal("HttpApi does not enable the IAM authorizer")
+	}
+	var backendRoutes []string
+	for id, r := range tpl.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		events, _ := r.Properties["Events"].(map[string]any)
+		for name, e := range events {
+			ev, _ := e.(map[string]any)
+			if ev["Type"] != "HttpApi" {
+				continue
+			}
+			props, _ := ev["Properties"].(map[string]any)
+			auth, _ := props["Auth"].(map[string]any)
+			iam := auth["Authorizer"] == "AWS_IAM"
+			route := asString(props["Method"]) + " " + asString(props["Path"])
+			switch {
+			case id == "ConnectApiFunction" && !iam:
+				t.Errorf("%s %s (%s) is not behind the IAM authorizer", id, name, route)
+			case id != "ConnectApiFunction" && iam:
+				t.Errorf("%s %s (%s): a seller's route behind IAM would refuse every seller", id, name, route)
+			case iam:
+				backendRoutes = append(backendRoutes, route)
+			}
+		}
+	}
+	slices.Sort(backendRoutes)
+	want := []string{"DELETE /connections/{selling_partner_id}/{region}", "GET /connect/sessions/{session_id}", "GET /connections", "POST /connect/sessions"}
+	if !slices.Equal(backendRoutes, want) {
+		t.Fatalf("backend routes %v, want %v", backendRoutes, want)
+	}
+	doc, _ := tpl.Resources["ConnectApiPolicy"].Properties["PolicyDocument"].(map[string]any)
+	stmts, _ := doc["Statement"].([]any)
+	var granted []string
+	for _, s := range stmts {
+		st, _ := s.(map[string]any)
+		if st["Effect"] != "Allow" || asString(st["Action"]) != "execute-api:Invoke" {
+			t.Fatalf("ConnectApiPolicy grants %v", st)
+		}
+		for _, r := range asList(st["Resource"]) {
+			_, route, _ := strings.Cut(r, "${HttpApi}/$default/")
+			method, path, _ := strings.Cut(route, "/")
+			granted = append(granted, method+" /"+path)
+		}
+	}
+	slices.Sort(granted)
+	wantGranted := []string{"DELETE /connections/*/*", "GET /connect/sessions/*", "GET /connections", "POST /connect/sessions"}
+	if !slices.Equal(granted, wantGranted) {
+		t.Fatalf("ConnectApiPolicy grants %v, want exactly %v", granted, wantGranted)
 	}
 }
