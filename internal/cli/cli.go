@@ -62,7 +62,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "restore":
 		var it dynamo.Item
 		if it, err = store.Restore(ctx, seller, region); err == nil {
-			fmt.Fprintln(stdout, "restored: the refresh token replaced on", day(it.PreviousAuthorizedAt), "is back; the next refresh run checks it with Amazon")
+			fmt.Fprintln(stdout, "restored: the replaced refresh token is back and the one it replaced is kept in its place (restore again to undo); the next refresh run checks it with Amazon")
 			describe(stdout, it)
 		}
 	default:
