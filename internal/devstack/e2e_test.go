@@ -21,31 +21,45 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// testLogs sends the stack's lines to t.Log, shown when the test fails or with -v.
-type testLogs struct{ t *testing.T }
+type testLogs struct{ t *testing.T } // the stack's lines to t.Log (make e2e filters this file:line out)
 
 func (w testLogs) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
 
-// TestEndToEnd drives headless Chromium through the stack as make dev starts it: the landing page,
-// Authorize (US as a seller, DE as a vendor), the sandbox's consent page, Confirm, the log-in URI
-// step, the success page; then the token items, a refresh, a revocation confirmed by the refresh
-// rule, a browser without the state cookie refused at the callback, and a client secret rotation
-// (the sandbox's notification through the SQS queue to the rotate-secret function) after which
-// one more seller authorizes. Screenshots go to
-// t.ArtifactDir() as PNG (go test -artifacts keeps them; make e2e puts them under .build/e2e) and,
-// with E2E_SCREENSHOTS=dir, to dir as well.
+// TestEndToEnd drives headless Chromium through two stacks started as make dev starts them, side
+// by side: one with anonymous authorizations (anonymousFlow) and one as in production, where every
+// authorization starts from a connect session of the demo app (sessionFlow, e2e_sessions_test.go).
+// Screenshots go to each subtest's t.ArtifactDir() as PNG (go test -artifacts keeps them; make e2e
+// puts them under .build/e2e) and, with E2E_SCREENSHOTS=dir, to dir as well.
 func TestEndToEnd(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s not found: install it with \"apt-get update && apt-get install -y chromium\" (.ci/tools does)", chromiumPath)
 	}
+	t.Run("anonymous", func(t *testing.T) {
+		t.Parallel()
+		anonymousFlow(t)
+	})
+	t.Run("sessions", func(t *testing.T) {
+		t.Parallel()
+		sessionFlow(t)
+	})
+}
+
+// anonymousFlow is the stack with AnonymousAuthorizations=true (make dev -anonymous): the landing
+// page, Authorize (US as a seller, DE as a vendor), the sandbox's consent page, Confirm, the
+// log-in URI step, the success page; then the token items, a refresh, a revocation confirmed by
+// the refresh rule, a browser without the state cookie refused at the callback, and a client
+// secret rotation (the sandbox's notification through the SQS queue to the rotate-secret
+// function) after which one more seller authorizes.
+func anonymousFlow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Config{
-		Logs:     devstack.NewLogs(testLogs{t}),
-		BuildDir: filepath.Join(t.TempDir(), "build"),
+		Logs:      devstack.NewLogs(testLogs{t}),
+		BuildDir:  filepath.Join(t.TempDir(), "build"),
+		Anonymous: true,
 		// The confirmation rule (3 invalid_grant answers, the first at least this long before
 		// the last) with a span the test can wait out.
 		ExtraEnv: map[string]string{"INVALID_GRANT_CONFIRM_SECONDS": "2"},
@@ -58,16 +72,7 @@ func TestEndToEnd(t *testing.T) {
 	browser := newBrowser(t, ctx)
 
 	shots := newShots(t)
-	run := func(c context.Context, what string, actions ...chromedp.Action) {
-		t.Helper()
-		sc, cancel := context.WithTimeout(c, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Run(sc, actions...); err != nil {
-			var loc string
-			_ = chromedp.Run(c, chromedp.Location(&loc))
-			t.Fatalf("%s: %v (at %s)", what, err, loc)
-		}
-	}
+	run := runner(t)
 
 	// US, as a seller, through the log-in URI step.
 	run(browser, "landing page", chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(`a[href="authorize?marketplace=US"]`))

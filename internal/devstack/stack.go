@@ -23,7 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sellerauth/sellerauth/connect"
 	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/demoapp"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
@@ -39,8 +41,13 @@ const (
 type Config struct {
 	// Root is the repository root (template.yaml, Makefile); "" finds it from the working directory.
 	Root string
-	// GatewayPort and SandboxPort are loopback ports; 0 picks free ones.
-	GatewayPort, SandboxPort int
+	// GatewayPort, SandboxPort and DemoPort (the demo app) are loopback ports; 0 picks free ones.
+	GatewayPort, SandboxPort, DemoPort int
+	// Anonymous is the template's AnonymousAuthorizations: true keeps the public landing page,
+	// /authorize and the Appstore flow without the app's sign-in. false, as in production by
+	// default, makes every authorization start from a connect session of the app's backend (the
+	// demo app), and sends an Appstore-started one to the demo app's sign-in page.
+	Anonymous bool
 	// BuildDir receives the bootstraps and the emulator; "" means Root/.build/dev.
 	BuildDir string
 	// RefreshEvery replaces the refresh function's schedule; 0 means no schedule (RunRefresh only).
@@ -59,10 +66,16 @@ type Stack struct {
 	URL string
 	// SandboxURL is the sandbox Amazon (consent pages, LWA token endpoint, admin page).
 	SandboxURL string
+	// DemoURL is the demo app ("your app"): its users connect their Amazon accounts through the
+	// backend API.
+	DemoURL string
+	// Anonymous is Config.Anonymous: whether the landing page and /authorize are served.
+	Anonymous bool
 	// AWS is a configuration for the local AWS.
-	AWS        aws.Config
-	StateTable string
-	TokenTable string
+	AWS          aws.Config
+	StateTable   string
+	TokenTable   string
+	SessionTable string
 	// LWASecret is the ARN of the secret with the LWA client credentials the functions read.
 	LWASecret string
 	Sandbox   *sandbox.Sandbox
@@ -97,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.BuildDir == "" {
 		cfg.BuildDir = filepath.Join(cfg.Root, ".build", "dev")
 	}
-	s := &Stack{logs: cfg.Logs, funcs: map[string]*lambdaFunc{}}
+	s := &Stack{logs: cfg.Logs, funcs: map[string]*lambdaFunc{}, Anonymous: cfg.Anonymous}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -115,8 +128,22 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		gwL.Close()
 		return nil, fmt.Errorf("sandbox Amazon: %w", err)
 	}
+	demoL, err := listen(cfg.DemoPort)
+	if err != nil {
+		gwL.Close()
+		sbL.Close()
+		return nil, fmt.Errorf("demo app: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// Not served yet when a later step failed (closing a served one again is harmless).
+			gwL.Close()
+			demoL.Close()
+		}
+	}()
 	s.URL = "http://" + gwL.Addr().String()
 	s.SandboxURL = "http://" + sbL.Addr().String()
+	s.DemoURL = "http://" + demoL.Addr().String()
 
 	// Sandbox Amazon; its SP-API notifications (a rotated client secret) go to the template's queue.
 	s.Sandbox = sandbox.New(sandbox.Options{
@@ -162,17 +189,23 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	fns, err = Functions(templatePath, Resolver{
 		Region:    Region,
 		Resources: resources,
+		// AllowedReturnUrls and AppSignInUrl are http on loopback: the functions accept that for
+		// loopback hosts, and this resolver, unlike CloudFormation, does not apply the parameters'
+		// https-only AllowedPattern. Through the parameters the template still decides which
+		// function gets which variable.
 		Parameters: map[string]string{
-			"ApplicationId": ApplicationID,
-			"AppDraft":      "true",
-			"RedirectUri":   s.URL + "/callback",
-			"LwaTokenUrl":   s.SandboxURL + sandbox.TokenPath,
+			"ApplicationId":           ApplicationID,
+			"AppDraft":                "true",
+			"RedirectUri":             s.URL + "/callback",
+			"LwaTokenUrl":             s.SandboxURL + sandbox.TokenPath,
+			"AnonymousAuthorizations": strconv.FormatBool(cfg.Anonymous),
+			"AllowedReturnUrls":       s.DemoURL + "/",
+			"AppSignInUrl":            demoapp.SignInURL(s.DemoURL),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	routes := map[string]invoker{}
 	var scheduled, queued []*lambdaFunc
 	for _, f := range fns {
 		env := map[string]string{
@@ -203,9 +236,6 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			return nil, err
 		}
 		s.funcs[f.LogicalID] = lf
-		for _, r := range f.Routes {
-			routes[r.Key()] = lf
-		}
 		if len(f.Schedules) > 0 {
 			scheduled = append(scheduled, lf)
 		}
@@ -217,8 +247,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	gw := &Gateway{routes: routes, logs: s.logs, now: time.Now, extra: s.devPages()}
+	gw := newGateway(s.funcs, devVerifier(), s.logs, s.devPages())
 	s.serve(gwL, logRequests(s.logs, "gateway", gw))
+
+	// The demo app's backend calls the backend API as any app would: through the gateway, with
+	// the connect client, signed with the dev credentials.
+	demo := demoapp.New(demoapp.Options{
+		Client: connect.New(DevAWSConfig(), s.URL),
+		URL:    s.DemoURL,
+		Logf:   func(format string, args ...any) { s.logs.Line("demo", fmt.Sprintf(format, args...)) },
+	})
+	s.serve(demoL, logRequests(s.logs, "demo", demo.Handler()))
 	if cfg.RefreshEvery > 0 && len(scheduled) > 0 {
 		s.startSchedules(scheduled, cfg.RefreshEvery)
 	}
@@ -297,7 +336,7 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 		}
 		res[id] = name
 	}
-	s.StateTable, s.TokenTable = res["StateTable"], res["TokenTable"]
+	s.StateTable, s.TokenTable, s.SessionTable = res["StateTable"], res["TokenTable"], res["SessionTable"]
 	if err := s.createQueues(ctx, templatePath, suffix); err != nil {
 		return nil, err
 	}
@@ -323,7 +362,7 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 	for _, id := range []string{"TokenTableKey", "HttpApi"} {
 		res[id] = "devstack-" + id
 	}
-	s.logs.Printf("created tables %s, %s, queues %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable, strings.Join(queueNames, ", "))
+	s.logs.Printf("created tables %s, %s, %s, queues %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable, s.SessionTable, strings.Join(queueNames, ", "))
 	if t := s.notifications.Load(); t != nil {
 		s.logs.Printf("the sandbox sends SP-API notifications to %s (its policy lets Amazon's account %s send)", t.queue.name, AmazonNotificationsAccount)
 	}
@@ -356,10 +395,10 @@ func ScheduledEvent(scheduleName string, now time.Time) []byte {
 		"id":          randomID(),
 		"detail-type": "Scheduled Event",
 		"source":      "aws.scheduler",
-		"account":     "123456789012",
+		"account":     AccountID,
 		"time":        now.UTC().Format(time.RFC3339),
 		"region":      Region,
-		"resources":   []string{"arn:aws:scheduler:" + Region + ":123456789012:schedule/default/" + scheduleName},
+		"resources":   []string{"arn:aws:scheduler:" + Region + ":" + AccountID + ":schedule/default/" + scheduleName},
 		"detail":      "{}",
 	})
 	return b

@@ -20,7 +20,9 @@ import (
 
 // Seller is one row of the status page: never a token value.
 type Seller struct {
-	SellingPartnerID, Region, Status, AccountType  string
+	SellingPartnerID, Region, Status, AccountType string
+	// EndUserID is the app's user the connection belongs to; "" for an anonymous authorization.
+	EndUserID                                      string
 	AccessTokenExpiresAt, ReauthorizeBy, UpdatedAt time.Time
 	RefreshDueAt                                   time.Time
 	Version, InvalidGrantCount                     int64
@@ -35,7 +37,7 @@ func (s Seller) ExpiresIn() string {
 }
 
 // publicAttributes are what the status page reads: no token attribute is ever projected.
-const publicAttributes = "selling_partner_id, #r, #s, account_type, access_token_expires_at, reauthorize_by, updated_at, refresh_due_at, version, invalid_grant_count"
+const publicAttributes = "selling_partner_id, #r, #s, account_type, end_user_id, access_token_expires_at, reauthorize_by, updated_at, refresh_due_at, version, invalid_grant_count"
 
 // Sellers lists the token table's authorizations without their tokens.
 func (s *Stack) Sellers(ctx context.Context) ([]Seller, error) {
@@ -54,7 +56,7 @@ func (s *Stack) Sellers(ctx context.Context) ([]Seller, error) {
 		for _, it := range page.Items {
 			out = append(out, Seller{
 				SellingPartnerID: str(it["selling_partner_id"]), Region: str(it["region"]),
-				Status: str(it["status"]), AccountType: str(it["account_type"]),
+				Status: str(it["status"]), AccountType: str(it["account_type"]), EndUserID: str(it["end_user_id"]),
 				AccessTokenExpiresAt: epoch(it["access_token_expires_at"]), ReauthorizeBy: epoch(it["reauthorize_by"]),
 				UpdatedAt: epoch(it["updated_at"]), RefreshDueAt: epoch(it["refresh_due_at"]),
 				Version: num(it["version"]), InvalidGrantCount: num(it["invalid_grant_count"]),
@@ -134,6 +136,8 @@ type statusPage struct {
 	Sellers    []Seller
 	URL        string
 	SandboxURL string
+	DemoURL    string
+	Anonymous  bool
 	Message    string
 	Error      string
 }
@@ -143,14 +147,14 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:4px 10px;text-align:left}
 .active{color:#070}.reauthorization_required{color:#b00}form{display:inline}</style></head><body>
 <h1>sellerauth dev stack</h1>
-<p><a href="{{.URL}}/">Landing page</a> · <a href="{{.SandboxURL}}/sandbox/admin">Sandbox Amazon admin (revoke, rotate the client secret)</a></p>
+<p><a href="{{.DemoURL}}/">Demo app (your app)</a> · {{if .Anonymous}}<a href="{{.URL}}/">Landing page</a> · {{end}}<a href="{{.SandboxURL}}/sandbox/appstore">Sandbox Appstore</a> · <a href="{{.SandboxURL}}/sandbox/admin">Sandbox Amazon admin (revoke, rotate the client secret)</a></p>
 {{if .Message}}<p id="message">{{.Message}}</p>{{end}}{{if .Error}}<p style="color:#b00">{{.Error}}</p>{{end}}
 <h2>Connected sellers</h2>
-<table id="sellers"><tr><th>Region</th><th>Selling partner</th><th>Account</th><th>Status</th><th>Access token</th><th>Next refresh</th><th>Reauthorize by</th><th>Version</th></tr>
-{{range .Sellers}}<tr><td>{{.Region}}</td><td>{{.SellingPartnerID}}</td><td>{{.AccountType}}</td><td class="{{.Status}}">{{.Status}}{{if .InvalidGrantCount}} (invalid_grant ×{{.InvalidGrantCount}}){{end}}</td>
+<table id="sellers"><tr><th>Region</th><th>Selling partner</th><th>App user</th><th>Account</th><th>Status</th><th>Access token</th><th>Next refresh</th><th>Reauthorize by</th><th>Version</th></tr>
+{{range .Sellers}}<tr><td>{{.Region}}</td><td>{{.SellingPartnerID}}</td><td class="end-user">{{if .EndUserID}}{{.EndUserID}}{{else}}<small>(anonymous)</small>{{end}}</td><td>{{.AccountType}}</td><td class="{{.Status}}">{{.Status}}{{if .InvalidGrantCount}} (invalid_grant ×{{.InvalidGrantCount}}){{end}}</td>
 <td>{{if .Fresh}}fresh, expires in {{.ExpiresIn}}{{else}}expired{{end}}</td><td>{{if not .RefreshDueAt.IsZero}}{{.RefreshDueAt.UTC.Format "15:04:05Z"}}{{else}}none{{end}}</td>
 <td>{{.ReauthorizeBy.UTC.Format "2006-01-02"}}</td><td>{{.Version}}</td></tr>
-{{else}}<tr><td colspan="8">No seller yet: open the landing page and authorize.</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="9">No seller yet: connect one from the demo app{{if .Anonymous}} or the landing page{{end}}.</td></tr>{{end}}</table>
 <p><form method="post" action="/_dev/refresh"><button>Run the refresh function now</button></form>
 <form method="post" action="/_dev/refresh?fast_forward=1"><button>Make every refresh due, then run it</button></form></p>
 <p><small>Token values are never shown.</small></p></body></html>`))
@@ -158,7 +162,7 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!doctype html>
 func (s *Stack) devPages() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_dev/{$}", func(w http.ResponseWriter, r *http.Request) {
-		p := statusPage{URL: s.URL, SandboxURL: s.SandboxURL, Message: r.URL.Query().Get("message")}
+		p := statusPage{URL: s.URL, SandboxURL: s.SandboxURL, DemoURL: s.DemoURL, Anonymous: s.Anonymous, Message: r.URL.Query().Get("message")}
 		var err error
 		if p.Sellers, err = s.Sellers(r.Context()); err != nil {
 			p.Error = err.Error()

@@ -23,9 +23,13 @@ type Function struct {
 	Timeout int
 }
 
-// Route is an HttpApi event: "GET /callback".
+// Route is an HttpApi event: "GET /callback", or "GET /connect/sessions/{session_id}" with a
+// path parameter.
 type Route struct {
 	Method, Path string
+	// IAM says the route is behind API Gateway's IAM authorizer (Auth.Authorizer: AWS_IAM, or the
+	// API's DefaultAuthorizer): only SigV4-signed requests reach the function.
+	IAM bool
 }
 
 // Key is the route key as API Gateway writes it in routeKey.
@@ -95,6 +99,7 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 		}
 	}
 	resources := value(root, "Resources")
+	apiDefaultAuth := defaultAuthorizers(resources)
 	var fns []Function
 	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
 		id, node := resources.Content[i].Value, resources.Content[i+1]
@@ -123,7 +128,11 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 				if m == nil || p == nil {
 					return nil, fmt.Errorf("%s: event %s: HttpApi without Method and Path", id, name)
 				}
-				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(m.Value), Path: p.Value})
+				authorizer := apiDefaultAuth[logicalIDOf(value(ep, "ApiId"))]
+				if a := value(value(ep, "Auth"), "Authorizer"); a != nil {
+					authorizer = a.Value
+				}
+				f.Routes = append(f.Routes, Route{Method: strings.ToUpper(m.Value), Path: p.Value, IAM: authorizer == "AWS_IAM"})
 			case t.Value == "ScheduleV2" || t.Value == "Schedule":
 				sc := Schedule{Name: name}
 				if e := value(ep, "ScheduleExpression"); e != nil {
@@ -155,6 +164,22 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 	}
 	sort.Slice(fns, func(i, j int) bool { return fns[i].LogicalID < fns[j].LogicalID })
 	return fns, nil
+}
+
+// defaultAuthorizers returns the Auth.DefaultAuthorizer of each AWS::Serverless::HttpApi by
+// logical ID: a route without an Authorizer of its own gets its API's.
+func defaultAuthorizers(resources *yaml.Node) map[string]string {
+	out := map[string]string{}
+	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
+		node := resources.Content[i+1]
+		if t := value(node, "Type"); t == nil || t.Value != "AWS::Serverless::HttpApi" {
+			continue
+		}
+		if d := value(value(value(node, "Properties"), "Auth"), "DefaultAuthorizer"); d != nil {
+			out[resources.Content[i].Value] = d.Value
+		}
+	}
+	return out
 }
 
 type resolver struct {
@@ -240,7 +265,7 @@ func (r *resolver) ref(name string) (string, error) {
 	case "AWS::Region":
 		return r.Region, nil
 	case "AWS::AccountId":
-		return "123456789012", nil
+		return AccountID, nil
 	case "AWS::Partition":
 		return "aws", nil
 	case "AWS::URLSuffix":

@@ -13,23 +13,34 @@ func TestFunctionsOfTheRepositoryTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	fns, err := Functions(tpl, Resolver{Region: Region, Parameters: map[string]string{"ApplicationId": ApplicationID},
-		Resources: map[string]string{"StateTable": "state", "TokenTable": "token", "LwaCredentialsSecret": "arn:secret",
+		Resources: map[string]string{"StateTable": "state", "TokenTable": "token", "SessionTable": "session", "LwaCredentialsSecret": "arn:secret",
 			"TokenTableKey": "k", "RefreshDeadLetterQueue": "q", "HttpApi": "api"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var routes []string
+	var routes, iam []string
 	byID := map[string]Function{}
 	for _, f := range fns {
 		byID[f.LogicalID] = f
 		for _, r := range f.Routes {
 			routes = append(routes, r.Key())
+			if r.IAM {
+				iam = append(iam, r.Key())
+			}
 		}
 	}
-	for _, want := range []string{"GET /", "GET /authorize", "GET /login", "GET /callback"} {
+	for _, want := range []string{"GET /", "GET /authorize", "GET /connect", "GET /login", "GET /callback"} {
 		if !slices.Contains(routes, want) {
 			t.Errorf("routes %v lack %q", routes, want)
 		}
+	}
+	// The backend API, and only it, is behind the IAM authorizer.
+	slices.Sort(iam)
+	if want := []string{"DELETE /connections/{selling_partner_id}/{region}", "GET /connect/sessions/{session_id}", "GET /connections", "POST /connect/sessions"}; !slices.Equal(iam, want) {
+		t.Errorf("IAM-authorized routes %v, want %v", iam, want)
+	}
+	if c := byID["ConnectApiFunction"]; c.Env["SESSION_TABLE_NAME"] != "session" || c.Env["TOKEN_TABLE_NAME"] != "token" {
+		t.Errorf("connect-api env %v", c.Env)
 	}
 	a := byID["AuthorizeFunction"]
 	if a.Env["STATE_TABLE_NAME"] != "state" || a.Env["APPLICATION_ID"] != ApplicationID || a.Env["APP_DRAFT"] != "true" {

@@ -135,6 +135,8 @@ func (s *TokenStore) Restore(ctx context.Context, sellingPartnerID string, regio
 		Remove(expression.Name(AttrExpiresAt)).
 		Remove(expression.Name(AttrInvalidGrantCount)).
 		Remove(expression.Name(AttrInvalidGrantFirstAt)).
+		Remove(expression.Name(AttrReauthorizationNotice)).
+		Set(expression.Name(AttrLifecycle), expression.Value(LifecycleRestored)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
 	if it.PreviousAuthorizedAt.IsZero() {
 		update = update.Remove(expression.Name(AttrAuthorizedAt)).Remove(expression.Name(AttrAuthorizedAtMs))

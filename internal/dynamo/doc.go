@@ -3,6 +3,6 @@
 // write: a state is consumed by one conditional delete so that of concurrent callbacks exactly one
 // wins, and an authorization is saved by one conditional update so that an older callback can
 // never overwrite a newer authorization. Reads check expiry themselves because DynamoDB TTL
-// deletes items days late. Item layouts follow the table contract in DESIGN.md and the tables of
+// deletes items days late. Item layouts follow the table contract in docs/contract.md and the tables of
 // template.yaml.
 package dynamo

@@ -11,7 +11,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/amazon"
 )
 
-// Attribute names of the token table (DESIGN.md, "DynamoDB"), for code that writes its own
+// Attribute names of the token table (docs/contract.md, "Token table"), for code that writes its own
 // expressions against the table, such as the refresh job.
 const (
 	AttrSellingPartnerID     = "selling_partner_id" // partition key
@@ -48,6 +48,25 @@ const (
 	AttrPreviousStatus       = "previous_status"
 	AttrPreviousAuthorizedAt = "previous_authorized_at"
 	AttrPreviousKeptUntil    = "previous_kept_until"
+	// AttrLifecycle marks a write that changes the connection's lifecycle (LifecycleAuthorized,
+	// LifecycleReauthorizationRequired, LifecycleReauthorizationDue, LifecycleRestored); every
+	// other write (a refresh, a claim, an unconfirmed invalid_grant) removes it. The events
+	// function's stream filter passes only records whose new image has it, so a plain refresh
+	// never invokes the function (docs/events.md).
+	AttrLifecycle = "lifecycle"
+	// AttrSessionID is the connect session of the last authorization (absent for an anonymous one).
+	AttrSessionID = "session_id"
+	// AttrReauthorizationNotice is the last 365-day reminder sent for this authorization (30, 7
+	// or 1 days before reauthorize_by); a new authorization removes it.
+	AttrReauthorizationNotice = "reauthorization_notice"
+)
+
+// The values of AttrLifecycle.
+const (
+	LifecycleAuthorized              = "authorized"
+	LifecycleReauthorizationRequired = "reauthorization_required"
+	LifecycleReauthorizationDue      = "reauthorization_due"
+	LifecycleRestored                = "restored"
 )
 
 // EndUserIndex is the token table's sparse GSI on end_user_id: an end user's connections,
@@ -121,6 +140,10 @@ type Item struct {
 	PreviousStatus       Status
 	PreviousAuthorizedAt time.Time
 	PreviousKeptUntil    time.Time
+
+	Lifecycle             string // see AttrLifecycle
+	SessionID             string
+	ReauthorizationNotice int
 }
 
 // tokenItem is the token table's item as DynamoDB sees it; all times are epoch seconds.
@@ -150,6 +173,10 @@ type tokenItem struct {
 	PreviousStatus       string `dynamodbav:"previous_status,omitempty"`
 	PreviousAuthorizedAt int64  `dynamodbav:"previous_authorized_at,omitempty"`
 	PreviousKeptUntil    int64  `dynamodbav:"previous_kept_until,omitempty"`
+
+	Lifecycle             string `dynamodbav:"lifecycle,omitempty"`
+	SessionID             string `dynamodbav:"session_id,omitempty"`
+	ReauthorizationNotice int    `dynamodbav:"reauthorization_notice,omitempty"`
 }
 
 // DecodeItem reads a token table item, as returned by GetItem, Query or Scan.
@@ -159,28 +186,31 @@ func DecodeItem(av map[string]types.AttributeValue) (Item, error) {
 		return Item{}, fmt.Errorf("decode token item: %w", err)
 	}
 	out := Item{
-		SellingPartnerID:     it.SellingPartnerID,
-		Region:               amazon.Region(it.Region),
-		RefreshToken:         it.RefreshToken,
-		AccessToken:          it.AccessToken,
-		AccessTokenExpiresAt: fromEpoch(it.AccessTokenExpiresAt),
-		Status:               Status(it.Status),
-		AccountType:          amazon.AccountType(it.AccountType),
-		AuthorizedAt:         fromEpoch(it.AuthorizedAt),
-		ReauthorizeBy:        fromEpoch(it.ReauthorizeBy),
-		UpdatedAt:            fromEpoch(it.UpdatedAt),
-		Version:              it.Version,
-		MWSAuthToken:         it.MWSAuthToken,
-		ExpiresAt:            fromEpoch(it.ExpiresAt),
-		RefreshDueAt:         fromEpoch(it.RefreshDueAt),
-		InvalidGrantCount:    it.InvalidGrantCount,
-		InvalidGrantFirstAt:  fromEpoch(it.InvalidGrantFirstAt),
-		EndUserID:            it.EndUserID,
-		PreviousRefreshToken: it.PreviousRefreshToken,
-		PreviousEndUserID:    it.PreviousEndUserID,
-		PreviousStatus:       Status(it.PreviousStatus),
-		PreviousAuthorizedAt: fromEpoch(it.PreviousAuthorizedAt),
-		PreviousKeptUntil:    fromEpoch(it.PreviousKeptUntil),
+		SellingPartnerID:      it.SellingPartnerID,
+		Region:                amazon.Region(it.Region),
+		RefreshToken:          it.RefreshToken,
+		AccessToken:           it.AccessToken,
+		AccessTokenExpiresAt:  fromEpoch(it.AccessTokenExpiresAt),
+		Status:                Status(it.Status),
+		AccountType:           amazon.AccountType(it.AccountType),
+		AuthorizedAt:          fromEpoch(it.AuthorizedAt),
+		ReauthorizeBy:         fromEpoch(it.ReauthorizeBy),
+		UpdatedAt:             fromEpoch(it.UpdatedAt),
+		Version:               it.Version,
+		MWSAuthToken:          it.MWSAuthToken,
+		ExpiresAt:             fromEpoch(it.ExpiresAt),
+		RefreshDueAt:          fromEpoch(it.RefreshDueAt),
+		InvalidGrantCount:     it.InvalidGrantCount,
+		InvalidGrantFirstAt:   fromEpoch(it.InvalidGrantFirstAt),
+		EndUserID:             it.EndUserID,
+		PreviousRefreshToken:  it.PreviousRefreshToken,
+		PreviousEndUserID:     it.PreviousEndUserID,
+		PreviousStatus:        Status(it.PreviousStatus),
+		PreviousAuthorizedAt:  fromEpoch(it.PreviousAuthorizedAt),
+		PreviousKeptUntil:     fromEpoch(it.PreviousKeptUntil),
+		Lifecycle:             it.Lifecycle,
+		SessionID:             it.SessionID,
+		ReauthorizationNotice: it.ReauthorizationNotice,
 	}
 	if it.RefreshShard != nil {
 		out.RefreshShard = *it.RefreshShard
@@ -192,28 +222,31 @@ func DecodeItem(av map[string]types.AttributeValue) (Item, error) {
 // table, tests). The flow itself never writes whole items: it uses SaveAuthorization.
 func EncodeItem(i Item) (map[string]types.AttributeValue, error) {
 	it := tokenItem{
-		SellingPartnerID:     i.SellingPartnerID,
-		Region:               string(i.Region),
-		RefreshToken:         i.RefreshToken,
-		AccessToken:          i.AccessToken,
-		AccessTokenExpiresAt: toEpoch(i.AccessTokenExpiresAt),
-		Status:               string(i.Status),
-		AccountType:          string(i.AccountType),
-		AuthorizedAt:         toEpoch(i.AuthorizedAt),
-		ReauthorizeBy:        toEpoch(i.ReauthorizeBy),
-		UpdatedAt:            toEpoch(i.UpdatedAt),
-		Version:              i.Version,
-		MWSAuthToken:         i.MWSAuthToken,
-		ExpiresAt:            toEpoch(i.ExpiresAt),
-		RefreshDueAt:         toEpoch(i.RefreshDueAt),
-		InvalidGrantCount:    i.InvalidGrantCount,
-		InvalidGrantFirstAt:  toEpoch(i.InvalidGrantFirstAt),
-		EndUserID:            i.EndUserID,
-		PreviousRefreshToken: i.PreviousRefreshToken,
-		PreviousEndUserID:    i.PreviousEndUserID,
-		PreviousStatus:       string(i.PreviousStatus),
-		PreviousAuthorizedAt: toEpoch(i.PreviousAuthorizedAt),
-		PreviousKeptUntil:    toEpoch(i.PreviousKeptUntil),
+		SellingPartnerID:      i.SellingPartnerID,
+		Region:                string(i.Region),
+		RefreshToken:          i.RefreshToken,
+		AccessToken:           i.AccessToken,
+		AccessTokenExpiresAt:  toEpoch(i.AccessTokenExpiresAt),
+		Status:                string(i.Status),
+		AccountType:           string(i.AccountType),
+		AuthorizedAt:          toEpoch(i.AuthorizedAt),
+		ReauthorizeBy:         toEpoch(i.ReauthorizeBy),
+		UpdatedAt:             toEpoch(i.UpdatedAt),
+		Version:               i.Version,
+		MWSAuthToken:          i.MWSAuthToken,
+		ExpiresAt:             toEpoch(i.ExpiresAt),
+		RefreshDueAt:          toEpoch(i.RefreshDueAt),
+		InvalidGrantCount:     i.InvalidGrantCount,
+		InvalidGrantFirstAt:   toEpoch(i.InvalidGrantFirstAt),
+		EndUserID:             i.EndUserID,
+		PreviousRefreshToken:  i.PreviousRefreshToken,
+		PreviousEndUserID:     i.PreviousEndUserID,
+		PreviousStatus:        string(i.PreviousStatus),
+		PreviousAuthorizedAt:  toEpoch(i.PreviousAuthorizedAt),
+		PreviousKeptUntil:     toEpoch(i.PreviousKeptUntil),
+		Lifecycle:             i.Lifecycle,
+		SessionID:             i.SessionID,
+		ReauthorizationNotice: i.ReauthorizationNotice,
 	}
 	if !i.RefreshDueAt.IsZero() {
 		shard := i.RefreshShard

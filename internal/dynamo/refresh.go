@@ -125,6 +125,7 @@ func (s *TokenStore) Claim(ctx context.Context, d refresh.Due, until, now time.T
 	upd := expression.
 		Set(expression.Name(AttrRefreshDueAt), expression.Value(until.Unix())).
 		Set(expression.Name(AttrUpdatedAt), expression.Value(now.Unix())).
+		Remove(expression.Name(AttrLifecycle)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
 	if _, err := s.update(ctx, "claim refresh", d.SellingPartnerID, d.Region, upd, activeAt(d.Version), types.ReturnValueNone); err != nil {
 		return 0, err
@@ -151,6 +152,8 @@ func (s *TokenStore) SaveRefreshed(ctx context.Context, r refresh.Refreshed) (in
 		Set(expression.Name(AttrAccessTokenExpiresAt), expression.Value(r.AccessTokenExpiresAt.Unix())).
 		Set(expression.Name(AttrUpdatedAt), expression.Value(r.UpdatedAt.Unix())).
 		Set(expression.Name(AttrRefreshDueAt), expression.Value(r.AccessTokenExpiresAt.Add(-RefreshLead).Unix())).
+		// A plain refresh is no lifecycle change: without the marker the stream filter drops it.
+		Remove(expression.Name(AttrLifecycle)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
 	if r.RefreshToken != r.PreviousRefreshToken {
 		upd = upd.Set(expression.Name(AttrRefreshToken), expression.Value(r.RefreshToken))
@@ -173,6 +176,7 @@ func (s *TokenStore) RecordInvalidGrant(ctx context.Context, d refresh.Due, now,
 			expression.IfNotExists(expression.Name(AttrInvalidGrantFirstAt), expression.Value(now.Unix()))).
 		Set(expression.Name(AttrRefreshDueAt), expression.Value(retryAt.Unix())).
 		Set(expression.Name(AttrUpdatedAt), expression.Value(now.Unix())).
+		Remove(expression.Name(AttrLifecycle)).
 		Add(expression.Name(AttrInvalidGrantCount), expression.Value(1)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
 	// ALL_NEW: the first-seen time must come back even when if_not_exists kept it.
@@ -200,7 +204,27 @@ func (s *TokenStore) MarkReauthorizationRequired(ctx context.Context, d refresh.
 		Set(expression.Name(AttrUpdatedAt), expression.Value(now.Unix())).
 		Remove(expression.Name(AttrRefreshShard)).
 		Remove(expression.Name(AttrRefreshDueAt)).
+		Set(expression.Name(AttrLifecycle), expression.Value(LifecycleReauthorizationRequired)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
 	_, err := s.update(ctx, "mark reauthorization_required", d.SellingPartnerID, d.Region, upd, activeAt(d.Version), types.ReturnValueNone)
+	return err
+}
+
+// NoteReauthorizationDue implements refresh.Store: it records that the reminder daysLeft (30, 7
+// or 1) of this authorization is due, once: the condition holds only for the authorization whose
+// reauthorize_by the job read, and only if no reminder as close was recorded yet. The write bumps
+// the version and carries the lifecycle marker, so it becomes one Connection Reauthorization Due
+// event. refresh.ErrConflict when it was already noted (or the item changed).
+func (s *TokenStore) NoteReauthorizationDue(ctx context.Context, d refresh.Due, daysLeft int, now time.Time) error {
+	notice := expression.Name(AttrReauthorizationNotice)
+	cond := expression.Name(AttrStatus).Equal(expression.Value(string(StatusActive))).
+		And(expression.Name(AttrReauthorizeBy).Equal(expression.Value(d.ReauthorizeBy.Unix()))).
+		And(expression.AttributeNotExists(notice).Or(notice.GreaterThan(expression.Value(daysLeft))))
+	upd := expression.
+		Set(notice, expression.Value(daysLeft)).
+		Set(expression.Name(AttrLifecycle), expression.Value(LifecycleReauthorizationDue)).
+		Set(expression.Name(AttrUpdatedAt), expression.Value(now.Unix())).
+		Add(expression.Name(AttrVersion), expression.Value(1))
+	_, err := s.update(ctx, "note reauthorization due", d.SellingPartnerID, d.Region, upd, cond, types.ReturnValueNone)
 	return err
 }

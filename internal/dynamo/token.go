@@ -181,7 +181,14 @@ func (s *TokenStore) authorizationExpression(a authflow.Authorization) (expressi
 		Remove(expression.Name(AttrExpiresAt)).
 		Remove(expression.Name(AttrInvalidGrantCount)).
 		Remove(expression.Name(AttrInvalidGrantFirstAt)).
+		Remove(expression.Name(AttrReauthorizationNotice)).
+		Set(expression.Name(AttrLifecycle), expression.Value(LifecycleAuthorized)).
 		Add(expression.Name(AttrVersion), expression.Value(1))
+	if a.Session != nil {
+		update = update.Set(expression.Name(AttrSessionID), expression.Value(a.Session.ID))
+	} else {
+		update = update.Remove(expression.Name(AttrSessionID))
+	}
 	if a.MWSAuthToken != "" {
 		update = update.Set(expression.Name(AttrMWSAuthToken), expression.Value(a.MWSAuthToken))
 	} else {

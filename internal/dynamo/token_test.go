@@ -67,6 +67,8 @@ func TestSaveAuthorizationItemMatchesTheContract(t *testing.T) {
 		"previous_status":        "S:",
 		"previous_authorized_at": "N:0",
 		"previous_kept_until":    "N:" + epoch(authorizedAt.Add(dynamo.DefaultHistoryRetention)),
+		// The lifecycle marker that lets this write through the events function's stream filter.
+		"lifecycle": "S:authorized",
 	}
 	if got := shape(f.raw(t, f.tables.Token, tokenKey())); !maps.Equal(got, want) {
 		t.Errorf("item = %v\nwant   %v", got, want)
@@ -92,6 +94,7 @@ func TestSaveAuthorizationItemMatchesTheContract(t *testing.T) {
 		RefreshDueAt:         a.AccessTokenExpiresAt.Add(-dynamo.RefreshLead),
 		RefreshShard:         dynamo.Shard(seller, amazon.RegionNA),
 		PreviousKeptUntil:    authorizedAt.Add(dynamo.DefaultHistoryRetention),
+		Lifecycle:            dynamo.LifecycleAuthorized,
 	}
 	if item != wantItem {
 		t.Errorf("Get = %+v\nwant  %+v", item, wantItem)

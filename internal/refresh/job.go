@@ -59,7 +59,7 @@ func (j *Job) log() *slog.Logger {
 
 // counters are the run's figures, updated by every worker.
 type counters struct {
-	due, refreshed, raced, failed, revoked, invalidGrant, left, reauthorizeSoon atomic.Int64
+	due, refreshed, raced, failed, revoked, invalidGrant, left, reauthorizeSoon, reminders atomic.Int64
 }
 
 // Run refreshes the authorizations that are due, until they are done, ctx's deadline comes within
@@ -237,6 +237,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		InvalidGrant:    c.invalidGrant.Load(),
 		Left:            c.left.Load(),
 		ReauthorizeSoon: c.reauthorizeSoon.Load(),
+		Reminders:       c.reminders.Load(),
 		Duration:        time.Since(began),
 	}
 	if j.Retries != nil {
@@ -342,6 +343,15 @@ func (j *Job) store(ctx context.Context, p Policy, a answer, c *counters) {
 	switch {
 	case err == nil:
 		c.refreshed.Add(1)
+		if days, ok := ReminderDue(d.ReauthorizeBy, now); ok {
+			// After the refresh's own write, whose condition pins the version read.
+			switch err := j.Store.NoteReauthorizationDue(ctx, d, days, now); {
+			case err == nil:
+				c.reminders.Add(1)
+			case !errors.Is(err, ErrConflict): // a conflict: noted before, nothing to do
+				j.sellerLog(d).Warn("noting the re-authorization reminder failed; the next refresh retries", "error", err)
+			}
+		}
 	case errors.Is(err, ErrConflict):
 		// A re-authorization (or a reader's on-demand refresh) landed meanwhile: it wins.
 		c.raced.Add(1)

@@ -500,3 +500,34 @@ func TestUnreachableDynamoDBFailsTheRun(t *testing.T) {
 		t.Errorf("summary %+v; logs:\n%s", s, f.logText())
 	}
 }
+
+func TestReminderDue(t *testing.T) {
+	deadline := time.Date(2027, 11, 25, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		left time.Duration
+		days int
+		ok   bool
+	}{
+		{60 * day, 0, false},
+		{30*day + time.Minute, 0, false},
+		{30 * day, 30, true},
+		{29*day + time.Hour, 30, true},
+		{29*day - time.Hour, 0, false}, // past the 30-day window: noted before, or missed
+		{7 * day, 7, true},
+		{6*day + time.Minute, 7, true},
+		{3 * day, 0, false},
+		{day, 1, true},
+		{time.Minute, 1, true},
+		{0, 0, false},
+		{-day, 0, false},
+	} {
+		days, ok := refresh.ReminderDue(deadline, deadline.Add(-tc.left))
+		if days != tc.days || ok != tc.ok {
+			t.Errorf("%v before the deadline: ReminderDue = %d, %v; want %d, %v", tc.left, days, ok, tc.days, tc.ok)
+		}
+	}
+	if _, ok := refresh.ReminderDue(time.Time{}, deadline); ok {
+		t.Error("a reminder for an authorization without reauthorize_by")
+	}
+}

@@ -84,6 +84,10 @@ func (m *memStore) MarkReauthorizationRequired(context.Context, refresh.Due, tim
 	return fmt.Errorf("not in this benchmark")
 }
 
+func (m *memStore) NoteReauthorizationDue(context.Context, refresh.Due, int, time.Time) error {
+	return fmt.Errorf("not in this benchmark")
+}
+
 // BenchmarkRefreshPipeline measures the job's LWA pipeline alone: 1,000 due tokens, the sandbox
 // with 100 ms latency at concurrency 16, and a store answering in 5 ms. Reported as rate/ideal.
 func BenchmarkRefreshPipeline(b *testing.B) {

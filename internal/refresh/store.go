@@ -75,4 +75,7 @@ type Store interface {
 	// MarkReauthorizationRequired sets status reauthorization_required and the TTL expiresAt,
 	// and takes the item out of the due index. The tokens are left as they are.
 	MarkReauthorizationRequired(ctx context.Context, d Due, now, expiresAt time.Time) error
+	// NoteReauthorizationDue records, once per authorization, that the reminder daysLeft (one of
+	// ReauthorizationReminders) is due; ErrConflict when it already was (or the item changed).
+	NoteReauthorizationDue(ctx context.Context, d Due, daysLeft int, now time.Time) error
 }

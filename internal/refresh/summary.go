@@ -30,6 +30,9 @@ type Summary struct {
 	Left int64
 	// ReauthorizeSoon counts due sellers within Policy.ReauthorizeWarning of reauthorize_by.
 	ReauthorizeSoon int64
+	// Reminders counts re-authorization reminders noted (each becomes a Connection
+	// Reauthorization Due event).
+	Reminders int64
 	// InvalidClient is 1 when the run stopped on invalid_client.
 	InvalidClient int64
 	// StoppedAtDeadline is set when the run stopped taking work before the invocation's deadline.
@@ -41,7 +44,7 @@ func (j *Job) report(s Summary, err error) {
 	attrs := []any{
 		"due", s.Due, "refreshed", s.Refreshed, "retried", s.Retried, "raced", s.Raced,
 		"failed", s.Failed, "revoked", s.Revoked, "invalid_grant", s.InvalidGrant,
-		"left_for_next_run", s.Left, "reauthorize_soon", s.ReauthorizeSoon,
+		"left_for_next_run", s.Left, "reauthorize_soon", s.ReauthorizeSoon, "reminders", s.Reminders,
 		"invalid_client", s.InvalidClient, "stopped_at_deadline", s.StoppedAtDeadline,
 		"duration_ms", s.Duration.Milliseconds(),
 	}

@@ -100,6 +100,8 @@ func (s *Sandbox) registerConsentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+AdminPath+"/flow", s.serveAdminFlow)
 	mux.HandleFunc("POST "+AdminPath+"/rotate-secret", s.serveAdminRotateSecret)
 	mux.HandleFunc("POST "+AdminPath+"/retire-old-secret", s.serveAdminRetireOldSecret)
+	mux.HandleFunc("GET "+AppstorePath, s.serveAppstore)
+	mux.HandleFunc("POST "+AppstorePath, s.serveAppstoreAuthorize)
 }
 
 // consentError is an error page of Amazon's consent step (Amazon shows it; nothing comes back to the app).
@@ -209,20 +211,28 @@ func (s *Sandbox) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		s.redirectWithCode(w, r, redirectURI, sent, q.Get("state"), spid)
 		return
 	}
-	id, amazonState := randomHex(16), randomHex(16)
-	s.mu.Lock()
-	s.pending[id] = pendingConsent{amazonState: amazonState, state: q.Get("state"), redirectURI: redirectURI,
-		sentRedirectURI: sent, sellingPartnerID: spid, expiresAt: s.now().Add(pendingTTL)}
-	s.mu.Unlock()
+	s.toLoginURI(w, r, pendingConsent{state: q.Get("state"), redirectURI: redirectURI, sentRedirectURI: sent, sellingPartnerID: spid})
+}
+
+// toLoginURI sends the browser to the app's log-in URI with amazon_callback_uri (this sandbox's
+// confirm URL for p), amazon_state, selling_partner_id and, for a draft app, version=beta, as
+// Seller Central does after a consent; the log-in step comes back to serveConfirm.
+func (s *Sandbox) toLoginURI(w http.ResponseWriter, r *http.Request, p pendingConsent) {
 	login, err := url.Parse(s.app.LoginURI)
-	if err != nil {
+	if err != nil || s.app.LoginURI == "" {
 		http.Error(w, "sandbox: bad LoginURI", http.StatusInternalServerError)
 		return
 	}
+	id := randomHex(16)
+	p.amazonState = randomHex(16)
+	s.mu.Lock()
+	p.expiresAt = s.now().Add(pendingTTL)
+	s.pending[id] = p
+	s.mu.Unlock()
 	lq := login.Query()
 	lq.Set("amazon_callback_uri", "http://"+r.Host+ConfirmPathPrefix+id)
-	lq.Set("amazon_state", amazonState)
-	lq.Set("selling_partner_id", spid)
+	lq.Set("amazon_state", p.amazonState)
+	lq.Set("selling_partner_id", p.sellingPartnerID)
 	if s.app.Draft {
 		lq.Set("version", "beta")
 	}

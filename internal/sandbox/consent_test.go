@@ -103,3 +103,60 @@ func TestConsentFlows(t *testing.T) {
 		}
 	})
 }
+
+// TestAppstoreInitiatedFlow: Authorize now on the Appstore page sends the browser to the app's
+// log-in URI with Amazon's parameters and no state of the app's; the app's own state, brought
+// back to amazon_callback_uri, ends at the redirect URI with a code.
+func TestAppstoreInitiatedFlow(t *testing.T) {
+	s, srv := consentServer(t, true, "https://app.example/login?src=sp")
+	if status, body, _ := get(t, srv.URL+sandbox.AppstorePath); status != http.StatusOK || !strings.Contains(body, `id="authorize-now"`) {
+		t.Fatalf("Appstore page: %d\n%s", status, body)
+	}
+	resp, err := noRedirect.PostForm(srv.URL+sandbox.AppstorePath, url.Values{
+		"central": {"vendor"}, "marketplace": {"DE"}, "selling_partner_id": {"A2APPSTORE"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	q := loc.Query()
+	if resp.StatusCode != http.StatusFound || loc.Host != "app.example" || loc.Path != "/login" || q.Get("src") != "sp" ||
+		q.Get("amazon_state") == "" || q.Get("selling_partner_id") != "A2APPSTORE" || q.Get("version") != "beta" || q.Has("state") {
+		t.Fatalf("Authorize now -> %d %s", resp.StatusCode, loc)
+	}
+	callback := q.Get("amazon_callback_uri")
+	if !strings.HasPrefix(callback, srv.URL+sandbox.ConfirmPathPrefix) {
+		t.Fatalf("amazon_callback_uri %q is not the sandbox's confirm URL", callback)
+	}
+	if a := s.Authorizations(); len(a) != 1 || a[0].SellingPartnerID != "A2APPSTORE" || a[0].AccountType != "vendor" || a[0].Marketplace != "DE" {
+		t.Fatalf("authorizations %+v", a)
+	}
+	// Without the app's state Amazon goes no further.
+	if status, body, _ := get(t, callback+"?"+url.Values{"amazon_state": {q.Get("amazon_state")}, "version": {"beta"}}.Encode()); status != http.StatusBadRequest || !strings.Contains(body, "MD1000") {
+		t.Fatalf("amazon_callback_uri without state -> %d", status)
+	}
+
+	// Again, this time with the app's state: the code goes to the first registered redirect URI.
+	resp, err = noRedirect.PostForm(srv.URL+sandbox.AppstorePath, url.Values{"selling_partner_id": {"A1APPSTORE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	q = loc.Query()
+	back := q.Get("amazon_callback_uri") + "?" + url.Values{"amazon_state": {q.Get("amazon_state")}, "state": {"app-state"}, "version": {"beta"}}.Encode()
+	status, _, r := get(t, back)
+	cb, _ := url.Parse(r.Header.Get("Location"))
+	if status != http.StatusFound || cb.String() == "" || cb.Scheme+"://"+cb.Host+cb.Path != "https://app.example/callback" ||
+		cb.Query().Get("state") != "app-state" || cb.Query().Get("selling_partner_id") != "A1APPSTORE" || !strings.HasPrefix(cb.Query().Get("spapi_oauth_code"), "AN") {
+		t.Fatalf("amazon_callback_uri -> %d %s", status, cb.Redacted())
+	}
+}
+
+func TestAppstoreNeedsALogInURI(t *testing.T) {
+	_, srv := consentServer(t, true, "")
+	if _, body, _ := get(t, srv.URL+sandbox.AppstorePath); !strings.Contains(body, "MD1000") || strings.Contains(body, `id="authorize-now"`) {
+		t.Fatalf("Appstore page of an app without a log-in URI:\n%s", body)
+	}
+}

@@ -67,6 +67,7 @@ var adminTemplate = template.Must(template.New("admin").Parse(`<!doctype html><h
 {{if .Direct}}<p>Older direct flow: Confirm goes straight to the redirect URI.</p>{{if .App.LoginURI}}<button name="direct" value="false">Use the log-in URI step</button>{{end}}
 {{else}}<p>Current flow: Confirm goes to the log-in URI ({{.App.LoginURI}}), then back to Amazon, then to the redirect URI.</p><button name="direct" value="true">Use the older direct flow</button>{{end}}
 </form>
+{{if .App.LoginURI}}<p><a href="/sandbox/appstore" id="appstore-link">Authorize from the Appstore</a> <small>(an Appstore-initiated authorization: the app's log-in URI comes first, without a state of the app's)</small></p>{{end}}
 <h2 id="client-secret">Client secret</h2>
 <p id="secret-status">{{if eq .Secret.Live 2}}Two client secrets work for {{.ClientID}}: the new one and the previous one, until the old one is retired (at Amazon, 7 days after the rotation).{{else}}One client secret works for {{.ClientID}}.{{end}}
 {{if not .Secret.At.IsZero}}Last rotated {{.Secret.At.UTC.Format "2006-01-02 15:04:05Z"}}: {{if .Secret.NotifyError}}<b id="notify-error" style="color:#c40000">{{.Secret.NotifyError}}</b>{{else}}<span id="notification-sent">APPLICATION_OAUTH_CLIENT_NEW_SECRET <code>{{.Secret.NotificationID}}</code> sent to the app's notification queue.</span>{{end}}{{end}}</p>

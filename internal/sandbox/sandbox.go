@@ -136,7 +136,7 @@ func New(opts Options) *Sandbox {
 }
 
 // Handler serves the token endpoint at TokenPath, the consent pages at ConsentPath and
-// ConfirmPathPrefix, the admin page at AdminPath, and 404 elsewhere.
+// ConfirmPathPrefix, the Appstore page at AppstorePath, the admin page at AdminPath, and 404 elsewhere.
 func (s *Sandbox) Handler() http.Handler { return s.handler }
 
 // IssueCode returns a fresh authorization code for the seller, as Seller Central puts it in
