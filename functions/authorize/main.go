@@ -1,6 +1,7 @@
-// Command authorize is the authorize Lambda function: the landing page (GET /) and GET /authorize,
-// which issues a state bound to the browser and sends the seller to Seller or Vendor Central.
-// Its environment is in DESIGN.md and README.md.
+// Command authorize is the authorize Lambda function: GET /connect, where a seller's browser opens
+// the connect session the app created and is sent on to Seller or Vendor Central with a state
+// bound to it; and, with ANONYMOUS_AUTHORIZATIONS=true, the landing page (GET /) and
+// GET /authorize. Its environment is in docs/contract.md.
 package main
 
 import (
