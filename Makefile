@@ -14,7 +14,7 @@ FUZZTIME ?= 200000x
 # reproducible paths, no symbol tables.
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart
+.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction EventsFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-22s %s\n", $$1, $$2}'
@@ -27,6 +27,8 @@ build-CallbackFunction: ## (sam build) the callback function's bootstrap into AR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/callback
 build-ConnectApiFunction: ## (sam build) the connect-api function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/connectapi
+build-EventsFunction: ## (sam build) the events function's bootstrap into ARTIFACTS_DIR
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/events
 build-RefreshFunction: ## (sam build) the refresh function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresh
 build-RotateSecretFunction: ## (sam build) the rotate-secret function's bootstrap into ARTIFACTS_DIR
@@ -36,7 +38,7 @@ build-ColdstartHello:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/coldstart/hello
 
 build: ## build every function as sam build does, into .build/<LogicalId>/bootstrap
-	@for f in AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction RefreshFunction RotateSecretFunction; do \
+	@for f in AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction EventsFunction RefreshFunction RotateSecretFunction; do \
 		$(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(BUILD_DIR)/$$f || exit 1; \
 	done
 

@@ -161,7 +161,10 @@ func (s *Service) sessionCallback(ctx context.Context, r CallbackRequest, id str
 	}
 	fail := func(code string, cause error) (Completed, error) {
 		o := outcome
-		o.Status, o.Error, o.SellingPartnerID = SessionFailed, code, ""
+		o.Status, o.Error = SessionFailed, code
+		if conflict := (*ConflictError)(nil); errors.As(cause, &conflict) {
+			o.OwnerEndUserID = conflict.Owner
+		}
 		if err := s.Sessions.Finish(ctx, sess.ID, key, o); err != nil {
 			// The seller still learns what went wrong; the session reads as expired later.
 			cause = fmt.Errorf("%w (and recording it on the session failed: %w)", cause, err)

@@ -44,3 +44,12 @@ func (e *InputError) Error() string { return fmt.Sprintf("parameter %s: %s", e.P
 func missing(param string) error { return &InputError{Param: param, Reason: "missing"} }
 
 func malformed(param string) error { return &InputError{Param: param, Reason: "malformed"} }
+
+// ConflictError is ErrConnectedToAnotherUser with the owner's end_user_id (empty for an anonymous
+// connection), which the refusal's event names.
+type ConflictError struct{ Owner string }
+
+func (e *ConflictError) Error() string { return ErrConnectedToAnotherUser.Error() }
+
+// Is makes errors.Is(err, ErrConnectedToAnotherUser) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrConnectedToAnotherUser }

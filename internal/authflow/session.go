@@ -83,8 +83,10 @@ type Session struct {
 	StateKey       string
 	StateExpiresAt time.Time
 	CompletedAt    time.Time
-	// Set once connected.
+	// The seller of the callback: set once connected, and on a refusal (the seller the user tried).
 	SellingPartnerID string
+	// OwnerEndUserID: on a connected_to_another_user refusal, who owns the connection.
+	OwnerEndUserID string
 	ExpiresAt        time.Time // when the record is purged (TTL)
 }
 
@@ -113,6 +115,7 @@ type SessionOutcome struct {
 	Region           amazon.Region
 	AccountType      amazon.AccountType
 	At               time.Time
+	OwnerEndUserID   string // on a connected_to_another_user refusal
 }
 
 // SessionStore keeps connect sessions. Implementations compare expiry themselves (TTL is late).

@@ -42,8 +42,12 @@ func TestCreateTablesMatchesTheTemplate(t *testing.T) {
 		aws.ToString(tbl.KeySchema[1].AttributeName) != "region" {
 		t.Errorf("token key schema = %+v", tbl.KeySchema)
 	}
-	if len(tbl.GlobalSecondaryIndexes) != 1 || aws.ToString(tbl.GlobalSecondaryIndexes[0].IndexName) != "refresh-due" {
+	if len(tbl.GlobalSecondaryIndexes) != 2 || aws.ToString(tbl.GlobalSecondaryIndexes[0].IndexName) != "refresh-due" ||
+		aws.ToString(tbl.GlobalSecondaryIndexes[1].IndexName) != "end-user" {
 		t.Fatalf("token GSIs = %+v", tbl.GlobalSecondaryIndexes)
+	}
+	if s := tbl.StreamSpecification; s == nil || !aws.ToBool(s.StreamEnabled) || s.StreamViewType != types.StreamViewTypeNewAndOldImages {
+		t.Errorf("token stream = %+v", s)
 	}
 	if p := tbl.GlobalSecondaryIndexes[0].Projection; p.ProjectionType != types.ProjectionTypeInclude || len(p.NonKeyAttributes) != 5 {
 		t.Errorf("GSI projection = %+v", p)

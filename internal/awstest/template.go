@@ -39,6 +39,9 @@ type tableProperties struct {
 		AttributeName string `yaml:"AttributeName"`
 		Enabled       bool   `yaml:"Enabled"`
 	} `yaml:"TimeToLiveSpecification"`
+	Stream *struct {
+		StreamViewType string `yaml:"StreamViewType"`
+	} `yaml:"StreamSpecification"`
 }
 
 type attributeDefinition struct {
@@ -64,7 +67,7 @@ type secondaryIndex struct {
 // functions, since nothing here can evaluate !Ref or !If.
 var shapeProperties = []string{
 	"BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-	"LocalSecondaryIndexes", "TimeToLiveSpecification",
+	"LocalSecondaryIndexes", "TimeToLiveSpecification", "StreamSpecification",
 }
 
 // FindTemplate returns the path of template.yaml at the root of the module, found by walking up
@@ -259,6 +262,12 @@ func (s TableSpec) CreateTableInput(name string) *dynamodb.CreateTableInput {
 			KeySchema:  keySchema(ix.KeySchema),
 			Projection: ix.projection(),
 		})
+	}
+	if p.Stream != nil {
+		in.StreamSpecification = &types.StreamSpecification{
+			StreamEnabled:  aws.Bool(true),
+			StreamViewType: types.StreamViewType(p.Stream.StreamViewType),
+		}
 	}
 	return in
 }

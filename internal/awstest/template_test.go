@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,8 +18,8 @@ func TestTableSpecsOfTheRepositoryTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(specs) != 2 {
-		t.Fatalf("got %d tables, want StateTable and TokenTable", len(specs))
+	if len(specs) != 3 {
+		t.Fatalf("got %d tables, want StateTable, TokenTable and SessionTable", len(specs))
 	}
 
 	state := specs["StateTable"].CreateTableInput("s")
@@ -36,11 +37,18 @@ func TestTableSpecsOfTheRepositoryTemplate(t *testing.T) {
 	if got := describeKeys(token.KeySchema); got != "selling_partner_id:HASH region:RANGE" {
 		t.Errorf("token keys = %s", got)
 	}
-	if got := describeAttrs(token.AttributeDefinitions); got != "selling_partner_id:S region:S refresh_shard:N refresh_due_at:N" {
+	if token.StreamSpecification == nil || token.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {
+		t.Errorf("token stream = %+v", token.StreamSpecification)
+	}
+	if got := describeAttrs(token.AttributeDefinitions); got != "selling_partner_id:S region:S refresh_shard:N refresh_due_at:N end_user_id:S" {
 		t.Errorf("token attributes = %s", got)
 	}
-	if len(token.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("token GSIs = %d, want 1", len(token.GlobalSecondaryIndexes))
+	if len(token.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("token GSIs = %d, want refresh-due and end-user", len(token.GlobalSecondaryIndexes))
+	}
+	if eu := token.GlobalSecondaryIndexes[1]; aws.ToString(eu.IndexName) != "end-user" || describeKeys(eu.KeySchema) != "end_user_id:HASH" ||
+		slices.ContainsFunc(eu.Projection.NonKeyAttributes, func(a string) bool { return strings.Contains(a, "token") }) {
+		t.Errorf("end-user GSI = %s %s %v: it must project no token", aws.ToString(eu.IndexName), describeKeys(eu.KeySchema), eu.Projection.NonKeyAttributes)
 	}
 	gsi := token.GlobalSecondaryIndexes[0]
 	if aws.ToString(gsi.IndexName) != "refresh-due" || describeKeys(gsi.KeySchema) != "refresh_shard:HASH refresh_due_at:RANGE" {

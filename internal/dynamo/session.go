@@ -56,6 +56,7 @@ type sessionItem struct {
 	StateExpiresAt    int64  `dynamodbav:"state_expires_at,omitempty"`
 	CompletedAt       int64  `dynamodbav:"completed_at,omitempty"`
 	SellingPartnerID  string `dynamodbav:"selling_partner_id,omitempty"`
+	OwnerEndUserID    string `dynamodbav:"owner_end_user_id,omitempty"`
 	ExpiresAt         int64  `dynamodbav:"expires_at"`
 }
 
@@ -79,8 +80,14 @@ func (it sessionItem) session() authflow.Session {
 		StateExpiresAt:    fromEpoch(it.StateExpiresAt),
 		CompletedAt:       fromEpoch(it.CompletedAt),
 		SellingPartnerID:  it.SellingPartnerID,
+		OwnerEndUserID:    it.OwnerEndUserID,
 		ExpiresAt:         fromEpoch(it.ExpiresAt),
 	}
+}
+
+// DecodeSession reads a session table item, as GetItem or a stream record returns it.
+func DecodeSession(av map[string]types.AttributeValue) (authflow.Session, error) {
+	return decodeSession(av)
 }
 
 func decodeSession(av map[string]types.AttributeValue) (authflow.Session, error) {
@@ -263,6 +270,9 @@ func sessionOutcome(stateKey string, o authflow.SessionOutcome) (expression.Cond
 	}
 	if o.Error != "" {
 		update = update.Set(expression.Name("error"), expression.Value(o.Error))
+	}
+	if o.OwnerEndUserID != "" {
+		update = update.Set(expression.Name("owner_end_user_id"), expression.Value(o.OwnerEndUserID))
 	}
 	return cond, update
 }

@@ -148,7 +148,7 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 			return fmt.Errorf("save authorization: %w", err)
 		}
 		if it.Status == StatusActive && it.EndUserID != a.EndUserID {
-			return fmt.Errorf("save authorization: %w", authflow.ErrConnectedToAnotherUser)
+			return fmt.Errorf("save authorization: %w", &authflow.ConflictError{Owner: it.EndUserID})
 		}
 	}
 	return fmt.Errorf("save authorization: %w", authflow.ErrNewerAuthorization)
