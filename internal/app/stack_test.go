@@ -53,10 +53,10 @@ func remember(values ...string) {
 func TestMain(m *testing.M) {
 	code := awstest.Main(m)
 	if code == 0 {
-		all := logs.String()
+		all := logs.String() + eventBodies.String()
 		secrets.Range(func(k, _ any) bool {
 			if strings.Contains(all, k.(string)) {
-				os.Stderr.WriteString("a secret value reached the logs\n")
+				os.Stderr.WriteString("a secret value reached the logs or an event\n")
 				code = 1
 			}
 			return true
