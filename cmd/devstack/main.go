@@ -1,6 +1,7 @@
 // Command devstack is `make dev`: the whole system on loopback, with the sandbox Amazon, every
-// function's real bootstrap under the Lambda Runtime Interface Emulator and a local API Gateway.
-// Ctrl-C stops everything it started.
+// function's real bootstrap under the Lambda Runtime Interface Emulator, a local API Gateway
+// (the backend API behind a local IAM authorizer) and a demo app whose users connect their
+// Amazon accounts through connect sessions. Ctrl-C stops everything it started.
 package main
 
 import (
@@ -9,16 +10,20 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/devstack"
+	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
 func main() {
 	var cfg devstack.Config
 	flag.IntVar(&cfg.GatewayPort, "port", 3000, "loopback port of the local API Gateway (0: any free port)")
 	flag.IntVar(&cfg.SandboxPort, "sandbox-port", 3001, "loopback port of the sandbox Amazon (0: any free port)")
+	flag.IntVar(&cfg.DemoPort, "demo-port", 3002, "loopback port of the demo app, \"your app\" (0: any free port)")
+	flag.BoolVar(&cfg.Anonymous, "anonymous", false, "AnonymousAuthorizations=true: serve the public landing page and /authorize, and take Appstore-started flows without the app's sign-in (production default, as here: false)")
 	flag.DurationVar(&cfg.RefreshEvery, "refresh-every", time.Minute, "the refresh function's schedule in dev (template.yaml: every 5 minutes); 0 turns it off")
 	flag.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", time.Hour, "lifetime of the sandbox's access tokens")
 	confirm := flag.Duration("invalid-grant-confirm", 2*time.Minute, "dev value of INVALID_GRANT_CONFIRM_SECONDS (production: 1 hour)")
@@ -37,10 +42,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
 		os.Exit(1)
 	}
-	logs.Printf("status page (sellers, tokens' freshness, run refresh): %s/_dev/   sandbox admin (revoke, rotate the client secret): %s/sandbox/admin", st.URL, st.SandboxURL)
-	fmt.Printf("\n    Open %s/\n\n    Ctrl-C stops everything.\n\n", st.URL)
+	fmt.Print(banner(st))
 	<-ctx.Done()
 	logs.Printf("stopping")
 	st.Close()
 	logs.Printf("stopped")
+}
+
+// banner is what make dev prints once the stack runs: the demo app first (where a developer
+// starts), then the other pages, and the backend API with its dev credentials and a curl line.
+// The credentials are the stack's fixed, public dev key, accepted nowhere else.
+func banner(st *devstack.Stack) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n    Open %s/   the demo app (\"your app\"): sign in as alice or bob, Connect Amazon\n\n", st.DemoURL)
+	if st.Anonymous {
+		fmt.Fprintf(&b, "    Landing page (anonymous authorizations):   %s/\n", st.URL)
+	}
+	fmt.Fprintf(&b, "    Sandbox Appstore (Appstore-started flow):  %s%s\n", st.SandboxURL, sandbox.AppstorePath)
+	fmt.Fprintf(&b, "    Status page (sellers, their app users):    %s/_dev/\n", st.URL)
+	fmt.Fprintf(&b, "    Sandbox admin (revoke, rotate the secret): %s%s\n\n", st.SandboxURL, sandbox.AdminPath)
+	fmt.Fprintf(&b, "    Backend API (SigV4, IAM authorizer): %s   region %s, service execute-api\n", st.URL, devstack.Region)
+	fmt.Fprintf(&b, "      dev credentials: access key %s, secret %s (%s)\n", devstack.DevAccessKeyID, devstack.DevSecretAccessKey, devstack.DevUserARN)
+	sig := fmt.Sprintf("curl --aws-sigv4 \"aws:amz:%s:execute-api\" --user %s:%s", devstack.Region, devstack.DevAccessKeyID, devstack.DevSecretAccessKey)
+	fmt.Fprintf(&b, "      %s -H 'Content-Type: application/json' -d '{\"end_user_id\":\"alice\",\"marketplace\":\"DE\"}' %s/connect/sessions\n", sig, st.URL)
+	fmt.Fprintf(&b, "      %s '%s/connections?end_user_id=alice'\n", sig, st.URL)
+	b.WriteString("\n    Ctrl-C stops everything.\n\n")
+	return b.String()
 }

@@ -321,7 +321,6 @@ func TestEventBridgeFailuresLoseNothing(t *testing.T) {
 	}
 }
 
-
 // templateStreamEvent reads a function's DynamoDB event from template.yaml: its filter patterns
 // and batch size, so that the tests filter exactly as the deployed mapping does.
 func templateStreamEvent(t *testing.T, function, event string) ([]streams.Filter, int) {

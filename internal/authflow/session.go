@@ -87,7 +87,7 @@ type Session struct {
 	SellingPartnerID string
 	// OwnerEndUserID: on a connected_to_another_user refusal, who owns the connection.
 	OwnerEndUserID string
-	ExpiresAt        time.Time // when the record is purged (TTL)
+	ExpiresAt      time.Time // when the record is purged (TTL)
 }
 
 // Reported is the status the app's backend sees at now: a session past its deadline without an

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sellerauth/sellerauth/connect"
+	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/devstack"
 )
 
@@ -29,12 +30,14 @@ import (
 // Alice connects X again (renewal); Disconnect on the demo page removes the item; a used connect
 // link is refused (410); an Appstore-started authorization goes through the demo app's sign-in
 // page (APP_SIGN_IN_URL) and a session to the seller's connection.
-func sessionFlow(t *testing.T) {
+func sessionFlow(t *testing.T, buildDir string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	logs := &teeLogs{to: testLogs{t}}
 	st, err := devstack.Start(ctx, devstack.Config{
-		Logs:     devstack.NewLogs(testLogs{t}),
-		BuildDir: filepath.Join(t.TempDir(), "build"),
+		Logs:     devstack.NewLogs(logs),
+		BuildDir: buildDir,
+		Prebuilt: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,8 +166,22 @@ func sessionFlow(t *testing.T) {
 		t.Fatalf("Appstore-started item: end_user_id %q, status %q; Bob's connections: %s", it["end_user_id"], it["status"], page)
 	}
 
+	// No log line of any component holds a token, a connect token or a secret.
+	connectToken := func() string { u, _ := url.Parse(created.ConnectURL); return u.Query().Get("session") }()
+	appstore := rawItem(t, st, "A1E2EAPPSTORE", "na")
+	secrets := map[string]string{"connect token": connectToken, "dev secret access key": devstack.DevSecretAccessKey, "LWA client secret": devstack.LWAClientSecret}
+	for name, item := range map[string]map[string]types.AttributeValue{"first": before, "renewed": renewed, "Appstore": appstore} {
+		secrets[name+" refresh token"], secrets[name+" access token"] = s(item["refresh_token"]), s(item["access_token"])
+	}
+	for name, v := range secrets {
+		if v == "" || logs.contains(v) {
+			t.Errorf("the stack's logs hold the %s (or it is empty)", name)
+		}
+	}
+
 	// The status page names each connection's app user, never a token.
 	run(browser, "status page", chromedp.Navigate(st.URL+"/_dev/"), chromedp.WaitVisible(`#sellers`), chromedp.Text(`#sellers`, &page))
+	shots.take(browser, "13-dev-status-app-users")
 	if !strings.Contains(page, "A1E2EAPPSTORE\tbob") || !strings.Contains(page, "A1E2EONCE\talice") || strings.Contains(page, "Atza|") || strings.Contains(page, "Atzr|") {
 		t.Fatalf("status page: %s", page)
 	}
@@ -280,4 +297,37 @@ func n(v types.AttributeValue) string {
 		return x.Value
 	}
 	return ""
+}
+
+// teeLogs keeps a copy of the stack's lines, to search them for secrets.
+type teeLogs struct {
+	to  testLogs
+	mu  sync.Mutex
+	all strings.Builder
+}
+
+func (l *teeLogs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.all.Write(p)
+	l.mu.Unlock()
+	return l.to.Write(p)
+}
+
+func (l *teeLogs) contains(v string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.all.String(), v)
+}
+
+// screenshotDir resolves a relative E2E_SCREENSHOTS against the repository root, not the package
+// directory go test runs in: E2E_SCREENSHOTS=docs/screenshots means the README's images.
+func screenshotDir(t *testing.T, d string) string {
+	if filepath.IsAbs(d) {
+		return d
+	}
+	tpl, err := awstest.FindTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(filepath.Dir(tpl), d)
 }

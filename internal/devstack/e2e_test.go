@@ -37,13 +37,20 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s not found: install it with \"apt-get update && apt-get install -y chromium\" (.ci/tools does)", chromiumPath)
 	}
+	// One build (make build-<Function>, as make dev runs it) for both stacks.
+	buildDir := filepath.Join(t.TempDir(), "build")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := devstack.Build(ctx, devstack.Config{BuildDir: buildDir, Logs: devstack.NewLogs(testLogs{t})}); err != nil {
+		t.Fatal(err)
+	}
 	t.Run("anonymous", func(t *testing.T) {
 		t.Parallel()
-		anonymousFlow(t)
+		anonymousFlow(t, buildDir)
 	})
 	t.Run("sessions", func(t *testing.T) {
 		t.Parallel()
-		sessionFlow(t)
+		sessionFlow(t, buildDir)
 	})
 }
 
@@ -53,12 +60,13 @@ func TestEndToEnd(t *testing.T) {
 // the refresh rule, a browser without the state cookie refused at the callback, and a client
 // secret rotation (the sandbox's notification through the SQS queue to the rotate-secret
 // function) after which one more seller authorizes.
-func anonymousFlow(t *testing.T) {
+func anonymousFlow(t *testing.T, buildDir string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, devstack.Config{
 		Logs:      devstack.NewLogs(testLogs{t}),
-		BuildDir:  filepath.Join(t.TempDir(), "build"),
+		BuildDir:  buildDir,
+		Prebuilt:  true,
 		Anonymous: true,
 		// The confirmation rule (3 invalid_grant answers, the first at least this long before
 		// the last) with a span the test can wait out.
@@ -214,6 +222,20 @@ func lwaSecret(t *testing.T, st *devstack.Stack) map[string]string {
 // newBrowser starts a headless Chromium of its own (own profile, own cookies), without the
 // background traffic that stalls it on a machine without internet.
 func newBrowser(t *testing.T, ctx context.Context) context.Context {
+	// Not t.TempDir: Chromium's helper processes may still write to the profile for a moment
+	// after the browser is gone, and t.TempDir's cleanup fails the test on that.
+	profile, err := os.MkdirTemp("", "e2e-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -221,7 +243,7 @@ func newBrowser(t *testing.T, ctx context.Context) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1100, 800),
 	)
 	t.Cleanup(cancelAlloc)
@@ -308,7 +330,7 @@ type shots struct {
 func newShots(t *testing.T) *shots {
 	s := &shots{t: t, dirs: []string{t.ArtifactDir()}}
 	if d := os.Getenv("E2E_SCREENSHOTS"); d != "" {
-		s.dirs = append(s.dirs, d)
+		s.dirs = append(s.dirs, screenshotDir(t, d))
 	}
 	return s
 }

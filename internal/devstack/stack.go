@@ -50,6 +50,8 @@ type Config struct {
 	Anonymous bool
 	// BuildDir receives the bootstraps and the emulator; "" means Root/.build/dev.
 	BuildDir string
+	// Prebuilt starts from what Build put into BuildDir instead of building again.
+	Prebuilt bool
 	// RefreshEvery replaces the refresh function's schedule; 0 means no schedule (RunRefresh only).
 	RefreshEvery time.Duration
 	// AccessTokenTTL is the sandbox's access token lifetime; 0 means one hour, as at Amazon.
@@ -94,21 +96,11 @@ type Stack struct {
 	polling       sync.WaitGroup
 }
 
-// Start builds every function of template.yaml with the Makefile's targets and starts the stack.
-// On error everything already started is stopped.
+// Start builds every function of template.yaml with the Makefile's targets (unless cfg.Prebuilt)
+// and starts the stack. On error everything already started is stopped.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
-	if cfg.Logs == nil {
-		cfg.Logs = NewLogs(nil)
-	}
-	if cfg.Root == "" {
-		tpl, err := awstest.FindTemplate()
-		if err != nil {
-			return nil, err
-		}
-		cfg.Root = filepath.Dir(tpl)
-	}
-	if cfg.BuildDir == "" {
-		cfg.BuildDir = filepath.Join(cfg.Root, ".build", "dev")
+	if cfg, err = cfg.withDefaults(); err != nil {
+		return nil, err
 	}
 	s := &Stack{logs: cfg.Logs, funcs: map[string]*lambdaFunc{}, Anonymous: cfg.Anonymous}
 	defer func() {
@@ -161,9 +153,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	rie, err := s.build(ctx, cfg, fns)
-	if err != nil {
-		return nil, err
+	rie := filepath.Join(cfg.BuildDir, "aws-lambda-rie")
+	if !cfg.Prebuilt {
+		if err := build(ctx, cfg, fns); err != nil {
+			return nil, err
+		}
 	}
 
 	// Local AWS.
@@ -278,25 +272,56 @@ func (s *Stack) serve(l net.Listener, h http.Handler) {
 	go func() { _ = srv.Serve(l) }()
 }
 
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Logs == nil {
+		cfg.Logs = NewLogs(nil)
+	}
+	if cfg.Root == "" {
+		tpl, err := awstest.FindTemplate()
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Root = filepath.Dir(tpl)
+	}
+	if cfg.BuildDir == "" {
+		cfg.BuildDir = filepath.Join(cfg.Root, ".build", "dev")
+	}
+	return cfg, nil
+}
+
+// Build does what Start does first: every function of template.yaml and the emulator into
+// cfg.BuildDir, so that several stacks (a test's) can start from one build with Prebuilt.
+func Build(ctx context.Context, cfg Config) error {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	fns, err := Functions(filepath.Join(cfg.Root, "template.yaml"), Resolver{Region: Region, Lenient: true})
+	if err != nil {
+		return err
+	}
+	return build(ctx, cfg, fns)
+}
+
 // build runs `make build-<LogicalId>` for each function for this machine's architecture, as
 // sam build would for the Lambda's, and builds the emulator pinned in go.mod.
-func (s *Stack) build(ctx context.Context, cfg Config, fns []Function) (string, error) {
+func build(ctx context.Context, cfg Config, fns []Function) error {
 	started := time.Now()
 	for _, f := range fns {
 		cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", cfg.Root, "build-"+f.LogicalID,
 			"ARTIFACTS_DIR="+filepath.Join(cfg.BuildDir, f.LogicalID), "GOARCH_LAMBDA="+runtime.GOARCH)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("make build-%s: %w\n%s", f.LogicalID, err, out)
+			return fmt.Errorf("make build-%s: %w\n%s", f.LogicalID, err, out)
 		}
 	}
 	rie := filepath.Join(cfg.BuildDir, "aws-lambda-rie")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
 	cmd.Dir = cfg.Root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the runtime interface emulator: %w\n%s", err, out)
+		return fmt.Errorf("build the runtime interface emulator: %w\n%s", err, out)
 	}
-	s.logs.Printf("built %d functions and the runtime interface emulator in %s", len(fns), time.Since(started).Round(100*time.Millisecond))
-	return rie, nil
+	cfg.Logs.Printf("built %d functions and the runtime interface emulator in %s", len(fns), time.Since(started).Round(100*time.Millisecond))
+	return nil
 }
 
 func (s *Stack) startMoto() (string, error) {
