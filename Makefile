@@ -69,8 +69,8 @@ fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run '^$$' -fuzz '^FuzzResolveCallbackURI$$' -fuzztime $(FUZZTIME) ./internal/amazon/
 	$(GO) test -run '^$$' -fuzz '^FuzzReturnURLAllowed$$' -fuzztime $(FUZZTIME) ./internal/authflow/
 
-measure: tools sizes ## AWS calls per request, network calls during init, bootstrap sizes
-	$(GO) test -count=1 -run '^TestCallBudget' -v ./internal/app/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'
+measure: tools sizes ## AWS calls per request, events per authorization and per 1,000 refreshes, network calls during init, bootstrap sizes
+	EVENTS_BUDGET_REFRESHES=1000 $(GO) test -count=1 -run '^TestCallBudget' -v ./internal/app/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'
 
 BENCH_REFRESH_SIZES ?= 1000,10000,100000
 bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due): items read per due item, rate vs the ideal 160/s

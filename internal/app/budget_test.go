@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
 	"net"
 	"net/http"
 	"slices"
@@ -11,10 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/app"
+	"github.com/sellerauth/sellerauth/internal/app/eventsapp"
 	"github.com/sellerauth/sellerauth/internal/app/flowapp"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
+	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/lwa"
 )
 
 // TestCallBudgetNoNetworkDuringInit builds every function exactly as its main does, with every
@@ -179,4 +190,84 @@ func TestCallBudgetPerRequest(t *testing.T) {
 		}
 		t.Logf("%-30s AWS: %-70s LWA: %d", b.route, strings.Join(parts, " "), b.lwaCalls)
 	}
+}
+
+// TestCallBudgetEvents counts what lifecycle events cost: the events function's invocations and
+// PutEvents calls per authorization, and per 1,000 plain refreshes (none: the stream filter drops
+// them before Lambda would invoke anything).
+func TestCallBudgetEvents(t *testing.T) {
+	s := newStack(t, withSessions())
+	// N sellers authorized before the measurement (their own events are not counted): 1,000 under
+	// make measure, fewer in make test, where the figure (zero) holds all the same.
+	n := 200
+	if v, err := strconv.Atoi(os.Getenv("EVENTS_BUDGET_REFRESHES")); err == nil && v > 0 {
+		n = v
+	}
+	store := &dynamo.TokenStore{Client: dynamodb.NewFromConfig(s.aws.Config), Table: s.tables.Token, Now: s.clock.Now}
+	now := s.clock.Now()
+	for i := range n {
+		seller := fmt.Sprintf("A%dSELLER", i)
+		tok, err := s.lwaExchange(s.amazon.IssueCodeFor(seller, redirectURI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SaveAuthorization(t.Context(), authflow.Authorization{
+			SellingPartnerID: seller, Region: amazon.RegionFE, AccountType: amazon.Seller, EndUserID: bob,
+			RefreshToken: tok.RefreshToken, AccessToken: tok.AccessToken, AccessTokenExpiresAt: now.Add(time.Hour), AuthorizedAt: now,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := s.withEventPipe()
+	counted := s.aws.Config.Copy()
+	calls := awstest.CountCalls(&counted)
+	h, err := eventsapp.New(s.runtime(counted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range p.mappings {
+		m.Handler = h.Handle
+		if err := m.Poller.Skip(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	measure := func(run func()) (invocations, putEvents int) {
+		before := p.invocations()
+		calls.Reset()
+		run()
+		p.drain()
+		return p.invocations() - before, calls.Count("EventBridge.PutEvents")
+	}
+
+	inv, put := measure(func() { s.connectAs(alice, sellerID) })
+	t.Logf("one authorization:   %d invocation(s), %d PutEvents call(s)", inv, put)
+	if inv != 1 || put != 1 {
+		t.Errorf("one authorization: %d invocations, %d PutEvents; want 1 and 1", inv, put)
+	}
+
+	refresh, err := lwaapp.NewRefresh(s.runtime(s.cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Hour - dynamo.RefreshLead)
+	var refreshed int64
+	inv, put = measure(func() {
+		res, err := refresh.Handle(t.Context(), json.RawMessage(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refreshed = res.Refreshed
+	})
+	t.Logf("%d refreshes:       %d invocation(s), %d PutEvents call(s)", refreshed, inv, put)
+	if refreshed < int64(n) || inv != 0 || put != 0 {
+		t.Errorf("%d refreshes: %d invocations, %d PutEvents; want %d+, 0 and 0", refreshed, inv, put, n)
+	}
+}
+
+// lwaExchange trades a code at the sandbox, as the callback does, for seeding tokens.
+func (s *stack) lwaExchange(code string) (lwa.Token, error) {
+	remember(code)
+	tok, err := lwa.New(s.lwaURL, lwa.Static{ClientID: clientID, ClientSecret: clientSecret}).ExchangeCode(s.t.Context(), code, redirectURI)
+	remember(tok.RefreshToken, tok.AccessToken)
+	return tok, err
 }

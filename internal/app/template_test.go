@@ -104,6 +104,8 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		// The backend API lists (through the token-less end-user index) and deletes; it never
 		// reads or writes a token.
 		"ConnectApiFunction": {"dynamodb:DeleteItem", "kms:Decrypt"},
+		// The events function reads the streams (SAM grants that) and decrypts their records.
+		"EventsFunction": {"kms:Decrypt"},
 	}
 	found := 0
 	for id, r := range tpl.Resources {
@@ -191,7 +193,7 @@ func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
 		}
 		filtered[strings.TrimSuffix(asString(r.Properties["LogGroupName"]), "Logs")] = true
 	}
-	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction", "ConnectApiFunction"} {
+	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction", "ConnectApiFunction", "EventsFunction"} {
 		if !filtered[fn] {
 			t.Errorf("%s's error lines are not counted", fn)
 		}

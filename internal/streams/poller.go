@@ -83,6 +83,13 @@ func (p *Poller) Next(ctx context.Context) ([]Batch, error) {
 	return out, nil
 }
 
+// Skip moves past every record written so far without returning them, as a mapping created
+// with StartingPosition LATEST would start.
+func (p *Poller) Skip(ctx context.Context) error {
+	_, err := p.Next(ctx)
+	return err
+}
+
 // Rewind makes the next Next return again every record from sequenceNumber on (in its shard), as
 // Lambda does after a batch item failure.
 func (p *Poller) Rewind(ctx context.Context, shardID, sequenceNumber string) error {
