@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -125,6 +126,7 @@ func (p *eventPipe) drain() []events.Event {
 			if err := json.Unmarshal([]byte(body), &e); err != nil {
 				p.t.Fatalf("event %s: %v", body, err)
 			}
+			checkSchema(p.t, body)
 			got = append(got, e)
 			if _, err := p.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(p.queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				p.t.Fatal(err)
@@ -348,4 +350,52 @@ func templateStreamEvent(t *testing.T, function, event string) ([]streams.Filter
 	}
 	batch, _ := props["BatchSize"].(int)
 	return filters, batch
+}
+
+// checkSchema holds a delivered event to docs/events.schema.json: its detail-type's required
+// fields are there, and no field the schema does not describe.
+func checkSchema(t *testing.T, body string) {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/events.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		OneOf []struct {
+			Properties struct {
+				DetailType struct{ Const string } `json:"detail-type"`
+				Detail     struct {
+					Required   []string
+					Properties map[string]any
+				} `json:"detail"`
+			} `json:"properties"`
+		} `json:"oneOf"`
+	}
+	if err := json.Unmarshal(b, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		DetailType string         `json:"detail-type"`
+		Detail     map[string]any `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range schema.OneOf {
+		if o.Properties.DetailType.Const != e.DetailType {
+			continue
+		}
+		for _, r := range o.Properties.Detail.Required {
+			if _, ok := e.Detail[r]; !ok {
+				t.Errorf("%s without %s: %s", e.DetailType, r, body)
+			}
+		}
+		for k := range e.Detail {
+			if _, ok := o.Properties.Detail.Properties[k]; !ok {
+				t.Errorf("%s carries %s, which the schema does not describe", e.DetailType, k)
+			}
+		}
+		return
+	}
+	t.Errorf("no schema for %q", e.DetailType)
 }
