@@ -19,7 +19,9 @@ type Function struct {
 	Routes    []Route
 	Schedules []Schedule
 	// Queues are the function's SQS events, which Lambda's event source mapping polls.
-	Queues  []QueueEvent
+	Queues []QueueEvent
+	// Streams are the function's DynamoDB events, which Lambda's event source mapping polls.
+	Streams []StreamEvent
 	Timeout int
 }
 
@@ -51,6 +53,24 @@ type QueueEvent struct {
 	// BatchSize is the most messages of one invocation: SAM's default is 10.
 	BatchSize int
 	// ReportBatchItemFailures says the function answers with the messages to deliver again
+	// (FunctionResponseTypes: [ReportBatchItemFailures]); without it, a batch succeeds or fails whole.
+	ReportBatchItemFailures bool
+}
+
+// StreamEvent is a DynamoDB event: Lambda reads the table's stream, drops the records that pass
+// none of the filters, and invokes the function with batches of the rest.
+type StreamEvent struct {
+	Name string
+	// Table is the logical ID of the AWS::DynamoDB::Table whose stream the event reads
+	// (Stream: !GetAtt <table>.StreamArn).
+	Table string
+	// BatchSize is the most records of one invocation: SAM's default is 100.
+	BatchSize int
+	// StartingPosition is TRIM_HORIZON or LATEST.
+	StartingPosition string
+	// Filters are the FilterCriteria's patterns, as the template writes them.
+	Filters []string
+	// ReportBatchItemFailures says the function answers with the first record to deliver again
 	// (FunctionResponseTypes: [ReportBatchItemFailures]); without it, a batch succeeds or fails whole.
 	ReportBatchItemFailures bool
 }
@@ -158,6 +178,41 @@ func Functions(templatePath string, res Resolver) ([]Function, error) {
 					}
 				}
 				f.Queues = append(f.Queues, q)
+			case t.Value == "DynamoDB":
+				se := StreamEvent{Name: name, BatchSize: 100, StartingPosition: "TRIM_HORIZON"}
+				if sn := value(ep, "Stream"); sn != nil && sn.Tag == "!GetAtt" {
+					table, attr := logicalIDOf(sn), ""
+					if sn.Kind == yaml.SequenceNode && len(sn.Content) == 2 {
+						attr = sn.Content[1].Value
+					} else {
+						_, attr, _ = strings.Cut(sn.Value, ".")
+					}
+					if attr == "StreamArn" {
+						se.Table = table
+					}
+				}
+				if se.Table == "" {
+					return nil, fmt.Errorf("%s: event %s: Stream must be !GetAtt <table>.StreamArn of this template", id, name)
+				}
+				if b := value(ep, "BatchSize"); b != nil {
+					fmt.Sscan(b.Value, &se.BatchSize)
+				}
+				if sp := value(ep, "StartingPosition"); sp != nil {
+					se.StartingPosition = sp.Value
+				}
+				if fs := value(value(ep, "FilterCriteria"), "Filters"); fs != nil {
+					for _, flt := range fs.Content {
+						if p := value(flt, "Pattern"); p != nil {
+							se.Filters = append(se.Filters, p.Value)
+						}
+					}
+				}
+				if rt := value(ep, "FunctionResponseTypes"); rt != nil {
+					for _, v := range rt.Content {
+						se.ReportBatchItemFailures = se.ReportBatchItemFailures || v.Value == "ReportBatchItemFailures"
+					}
+				}
+				f.Streams = append(f.Streams, se)
 			}
 		}
 		fns = append(fns, f)
