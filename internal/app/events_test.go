@@ -274,6 +274,9 @@ type flakyBus struct {
 	next          lifecycle.Bus
 	refuseEntries int // refuse the first entry of this many calls
 	failCalls     int // fail this many calls outright
+	// refuseSeller refuses the entries of one seller this many times.
+	refuseSeller string
+	refusals     int
 }
 
 func (b *flakyBus) Put(ctx context.Context, batch []lifecycle.Event) ([]error, error) {
@@ -286,7 +289,28 @@ func (b *flakyBus) Put(ctx context.Context, batch []lifecycle.Event) ([]error, e
 		failed, err := b.next.Put(ctx, batch[1:])
 		return append([]error{errors.New("injected: ThrottlingException")}, failed...), err
 	}
-	return b.next.Put(ctx, batch)
+	var pass []lifecycle.Event
+	var at []int
+	failed := make([]error, len(batch))
+	for i, e := range batch {
+		if b.refusals > 0 && e.Detail.SellingPartnerID == b.refuseSeller {
+			b.refusals--
+			failed[i] = errors.New("injected: InternalFailure")
+			continue
+		}
+		pass, at = append(pass, e), append(at, i)
+	}
+	if len(pass) == 0 {
+		return failed, nil
+	}
+	sent, err := b.next.Put(ctx, pass)
+	if err != nil {
+		return nil, err
+	}
+	for j, e := range sent {
+		failed[at[j]] = e
+	}
+	return failed, nil
 }
 
 // TestEventBridgeFailuresLoseNothing: a refused entry is sent again; a bus that stays down makes
@@ -320,6 +344,26 @@ func TestEventBridgeFailuresLoseNothing(t *testing.T) {
 	slices.Sort(sellers)
 	if !slices.Equal(sellers, []string{"A2SECONDSELLER", "A3THIRDSELLER"}) {
 		t.Fatalf("after the retry: %v", sellers)
+	}
+
+	// One event refused on every attempt while the next one went through: Lambda's retry from
+	// the refused record sends the later one again, with the same version.
+	flaky.refuseSeller, flaky.refusals = "A5FIFTHSELLER", 3
+	s.clock.Advance(time.Minute)
+	s.connectAs(alice, "A4FOURTHSELLER")
+	s.clock.Advance(time.Minute)
+	s.connectAs(alice, "A5FIFTHSELLER")
+	s.clock.Advance(time.Minute)
+	s.connectAs(alice, "A6SIXTHSELLER")
+	first := p.drain()
+	second := p.drain()
+	versions := map[string][]int64{}
+	for _, e := range append(first, second...) {
+		versions[e.Detail.SellingPartnerID] = append(versions[e.Detail.SellingPartnerID], e.Detail.Version)
+	}
+	if len(versions["A4FOURTHSELLER"]) != 1 || len(versions["A5FIFTHSELLER"]) != 1 ||
+		!slices.Equal(versions["A6SIXTHSELLER"], []int64{1, 1}) {
+		t.Fatalf("deliveries per seller (versions): %v; want the sixth twice with one version", versions)
 	}
 }
 
