@@ -11,6 +11,7 @@ package tokens
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -148,7 +149,11 @@ func FromEnvironment(cfg aws.Config, opts ...Option) (*Reader, error) {
 		return nil, errors.New("tokens: TOKEN_TABLE_NAME is not set")
 	}
 	if secretID := os.Getenv("LWA_CREDENTIALS_SECRET_ID"); secretID != "" {
-		opts = append([]Option{WithRefresh(secretsmanager.NewFromConfig(cfg), secretID, os.Getenv("LWA_TOKEN_URL"))}, opts...)
+		tokenURL, err := lwa.TokenURL(os.Getenv("LWA_TOKEN_URL"))
+		if err != nil {
+			return nil, fmt.Errorf("tokens: %w", err)
+		}
+		opts = append([]Option{WithRefresh(secretsmanager.NewFromConfig(cfg), secretID, tokenURL)}, opts...)
 	}
 	return New(dynamodb.NewFromConfig(cfg), table, opts...), nil
 }

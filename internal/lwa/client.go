@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,15 +29,34 @@ const (
 )
 
 // TokenURL is the token endpoint a function is configured with: v (LWA_TOKEN_URL), or
-// DefaultTokenURL when v is empty. It refuses anything but an absolute http(s) URL.
+// DefaultTokenURL when v is empty. Every request to it carries the client secret, so it must be
+// an absolute https URL; plain http is allowed only on a loopback host (the local sandbox), where
+// nothing crosses a network. A typo such as http://api.amazon.com would otherwise send the secret
+// in clear.
 func TokenURL(v string) (string, error) {
 	if v == "" {
 		return DefaultTokenURL, nil
 	}
-	if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", errors.New("LWA_TOKEN_URL must be an absolute URL")
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.Fragment != "":
+		return "", errors.New("LWA_TOKEN_URL must be an absolute URL without userinfo or fragment")
+	case u.Scheme == "https":
+		return v, nil
+	case u.Scheme == "http" && loopback(u.Hostname()):
+		return v, nil
+	default:
+		return "", errors.New("LWA_TOKEN_URL must use https (http only on a loopback host such as 127.0.0.1)")
 	}
-	return v, nil
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Client asks LWA's token endpoint for tokens. Its fields may be changed after New and before

@@ -620,3 +620,29 @@ func TestInvalidGrantAfterUncertainAttemptIsExplained(t *testing.T) {
 		t.Errorf("no explanation in %q", err)
 	}
 }
+
+// TestTokenURLRefusesPlainHTTP: every request to the token endpoint carries the client secret.
+func TestTokenURLRefusesPlainHTTP(t *testing.T) {
+	for v, ok := range map[string]bool{
+		"":                                       true,
+		"https://api.amazon.com/auth/o2/token":   true,
+		"https://api.amazon.co.uk/auth/o2/token": true,
+		"http://127.0.0.1:3001/auth/o2/token":    true,
+		"http://localhost:3001/auth/o2/token":    true,
+		"http://[::1]:3001/auth/o2/token":        true,
+		"http://api.amazon.com/auth/o2/token":    false,
+		"http://10.0.0.1/auth/o2/token":          false,
+		"http://127.0.0.1.evil.com/token":        false,
+		"https://user:pw@api.amazon.com/token":   false,
+		"ftp://api.amazon.com/token":             false,
+		"api.amazon.com/auth/o2/token":           false,
+	} {
+		got, err := lwa.TokenURL(v)
+		if (err == nil) != ok {
+			t.Errorf("TokenURL(%q) = %q, %v; want ok=%v", v, got, err, ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("the error repeats the URL's userinfo: %v", err)
+		}
+	}
+}
