@@ -1,19 +1,25 @@
-// Command sellerauth is the operator's tool for the token table: show a connection and restore
-// the refresh token an authorization replaced (docs/operations.md). It never prints a token.
+// Command sellerauth is the operator's tool (docs/operations.md): it finds the stack's table,
+// secret, topic and functions from its CloudFormation outputs, lists, shows, disconnects and
+// restores connections, runs the refresh now and checks the set-up. It never prints a token.
 //
-//	go run ./cmd/sellerauth -table TABLE restore A1SELLER eu
+//	go run ./cmd/sellerauth -stack sellerauth connections -status reauthorization_required
+//	go run ./cmd/sellerauth -stack sellerauth restore A1SELLER eu
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/sellerauth/sellerauth/internal/cli"
-	"github.com/sellerauth/sellerauth/internal/dynamo"
 )
 
 func main() {
@@ -23,8 +29,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sellerauth: AWS configuration:", err)
 		os.Exit(1)
 	}
-	db := dynamodb.NewFromConfig(cfg)
-	os.Exit(cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, func(table string) cli.Store {
-		return &dynamo.TokenStore{Client: db, Table: table}
+	os.Exit(cli.Run(ctx, os.Args[1:], cli.Env{
+		Clients: cli.Clients{
+			DynamoDB:       dynamodb.NewFromConfig(cfg),
+			CloudFormation: cloudformation.NewFromConfig(cfg),
+			Lambda:         lambda.NewFromConfig(cfg),
+			Secrets:        secretsmanager.NewFromConfig(cfg),
+			SNS:            sns.NewFromConfig(cfg),
+		},
+		Getenv: os.Getenv,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Now:    time.Now,
 	}))
 }
