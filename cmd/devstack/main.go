@@ -25,6 +25,7 @@ func main() {
 	flag.IntVar(&cfg.DemoPort, "demo-port", 3002, "loopback port of the demo app, \"your app\" (0: any free port)")
 	flag.BoolVar(&cfg.Anonymous, "anonymous", false, "AnonymousAuthorizations=true: serve the public landing page and /authorize, and take Appstore-started flows without the app's sign-in (production default, as here: false)")
 	flag.DurationVar(&cfg.RefreshEvery, "refresh-every", time.Minute, "the refresh function's schedule in dev (template.yaml: every 5 minutes); 0 turns it off")
+	flag.StringVar(&cfg.EventBusName, "event-bus", "", "the template's EventBusName: the EventBridge bus (in moto) the events function puts lifecycle events on; \"\" keeps the template's default bus")
 	flag.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", time.Hour, "lifetime of the sandbox's access tokens")
 	confirm := flag.Duration("invalid-grant-confirm", 2*time.Minute, "dev value of INVALID_GRANT_CONFIRM_SECONDS (production: 1 hour)")
 	raw := flag.Bool("raw-logs", false, "print the functions' JSON log lines as they are")
@@ -59,8 +60,12 @@ func banner(st *devstack.Stack) string {
 		fmt.Fprintf(&b, "    Landing page (anonymous authorizations):   %s/\n", st.URL)
 	}
 	fmt.Fprintf(&b, "    Sandbox Appstore (Appstore-started flow):  %s%s\n", st.SandboxURL, sandbox.AppstorePath)
-	fmt.Fprintf(&b, "    Status page (sellers, their app users):    %s/_dev/\n", st.URL)
+	fmt.Fprintf(&b, "    Status page (sellers, app users, events):  %s/_dev/\n", st.URL)
 	fmt.Fprintf(&b, "    Sandbox admin (revoke, rotate the secret): %s%s\n\n", st.SandboxURL, sandbox.AdminPath)
+	if st.EventBus != "" {
+		fmt.Fprintf(&b, "    Lifecycle events: the events function reads the tables' streams and puts them on EventBridge bus %s;\n", st.EventBus)
+		fmt.Fprintf(&b, "      the stack's rule delivers them to a queue it reads: the status page and the demo app show them (%s/_dev/events)\n\n", st.URL)
+	}
 	fmt.Fprintf(&b, "    Backend API (SigV4, IAM authorizer): %s   region %s, service execute-api\n", st.URL, devstack.Region)
 	fmt.Fprintf(&b, "      dev credentials: access key %s, secret %s (%s)\n", devstack.DevAccessKeyID, devstack.DevSecretAccessKey, devstack.DevUserARN)
 	sig := fmt.Sprintf("curl --aws-sigv4 \"aws:amz:%s:execute-api\" --user %s:%s", devstack.Region, devstack.DevAccessKeyID, devstack.DevSecretAccessKey)

@@ -13,7 +13,8 @@
 // connected_to_another_user stays on the stack's error page). /appstore-sign-in is the app's
 // sign-in page for an authorization the seller started in the Selling Partner Appstore
 // (APP_SIGN_IN_URL): the visitor signs in and the backend creates a session that carries
-// amazon_callback_uri and amazon_state.
+// amazon_callback_uri and amazon_state. With Options.Events (the local stack's EventBridge rule
+// and queue) the home page also lists the user's recent lifecycle events.
 //
 // It never logs or shows a connect URL: it holds the secret that opens the session.
 package demoapp
@@ -31,6 +32,7 @@ import (
 	"time"
 
 	"github.com/sellerauth/sellerauth/connect"
+	"github.com/sellerauth/sellerauth/events"
 	"github.com/sellerauth/sellerauth/internal/amazon"
 )
 
@@ -63,6 +65,10 @@ type Options struct {
 	Users []string
 	// Logf, if set, receives the failures of calls to the backend API (never a connect URL).
 	Logf func(format string, args ...any)
+	// Events, if set, returns the lifecycle events (source sellerauth) the app received
+	// recently, newest first; the home page lists those about the signed-in user. In the local
+	// stack they come from its EventBridge rule's queue, as a real app would consume them.
+	Events func() []events.Event
 }
 
 // App is the demo app. It is safe for concurrent use.
@@ -71,6 +77,7 @@ type App struct {
 	url    string
 	users  []string
 	logf   func(format string, args ...any)
+	events func() []events.Event
 
 	mu sync.Mutex
 	// sessions are the IDs of each user's recent connect sessions, newest first: the app's own
@@ -80,7 +87,7 @@ type App struct {
 
 // New returns the demo app.
 func New(o Options) *App {
-	a := &App{client: o.Client, url: strings.TrimSuffix(o.URL, "/"), users: o.Users, logf: o.Logf, sessions: map[string][]string{}}
+	a := &App{client: o.Client, url: strings.TrimSuffix(o.URL, "/"), users: o.Users, logf: o.Logf, events: o.Events, sessions: map[string][]string{}}
 	if len(a.users) == 0 {
 		a.users = []string{"alice", "bob"}
 	}
@@ -335,6 +342,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, banner string) {
 		b.WriteString(`<tr><td colspan="7">No Amazon account connected yet.</td></tr>`)
 	}
 	b.WriteString(`</table>`)
+	a.eventsTable(&b, user)
 
 	b.WriteString(`<h2>Connect an Amazon account</h2><form method="post" action="/connect"><label>Marketplace <select name="marketplace" id="marketplace">`)
 	for _, m := range amazon.Marketplaces() {
@@ -362,6 +370,64 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, banner string) {
 		b.WriteString(`</table><p><small>Statuses are read from GET /connect/sessions/{session_id}: a seller refused by the stack (connected_to_another_user) never comes back to this app, and the backend learns the outcome here.</small></p>`)
 	}
 	a.page(w, http.StatusOK, "Demo app", b.String())
+}
+
+// recentEventsShown is how many of the user's events the home page lists.
+const recentEventsShown = 5
+
+// UserEvents returns the events about user, newest first: those of the user's connections
+// (end_user_id), and refusals of another user's attempt on one of them (owner_end_user_id).
+func UserEvents(all []events.Event, user string) []events.Event {
+	var out []events.Event
+	for _, e := range all {
+		if e.Detail.EndUserID == user || e.Detail.OwnerEndUserID == user {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// eventsTable lists the user's recent lifecycle events.
+func (a *App) eventsTable(b *strings.Builder, user string) {
+	if a.events == nil {
+		return
+	}
+	esc := html.EscapeString
+	evs := UserEvents(a.events(), user)
+	b.WriteString(`<h2>Recent events</h2><table id="events"><tr><th>Time</th><th>Event</th><th>Selling partner</th><th>Region</th><th>Status</th><th>Version</th><th>Details</th></tr>`)
+	for i, e := range evs {
+		if i == recentEventsShown {
+			break
+		}
+		d := e.Detail
+		fmt.Fprintf(b, `<tr class="event"><td>%s</td><td class="detail-type">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>`,
+			esc(e.Time.UTC().Format("15:04:05Z")), esc(e.DetailType), esc(d.SellingPartnerID), esc(d.Region), esc(d.Status), d.Version, esc(eventDetails(d, user)))
+	}
+	if len(evs) == 0 {
+		b.WriteString(`<tr><td colspan="7">No event about your connections yet.</td></tr>`)
+	}
+	b.WriteString(`</table><p><small>Lifecycle events (source sellerauth) from EventBridge, as the app's consumer receives them (about a second after the change); they never carry a token.</small></p>`)
+}
+
+// eventDetails says what an event adds beyond its columns, from the user's point of view.
+func eventDetails(d events.Detail, user string) string {
+	var parts []string
+	switch {
+	case d.OwnerEndUserID != "" && d.EndUserID == user:
+		parts = append(parts, "already connected to "+d.OwnerEndUserID)
+	case d.OwnerEndUserID != "":
+		parts = append(parts, d.EndUserID+" tried to connect your account")
+	}
+	if d.PreviousEndUserID != "" && d.PreviousEndUserID != d.EndUserID {
+		parts = append(parts, "previously "+d.PreviousEndUserID+"'s")
+	}
+	if d.Reason != "" {
+		parts = append(parts, "reason "+d.Reason)
+	}
+	if d.DaysLeft != 0 {
+		parts = append(parts, fmt.Sprintf("%d days left", d.DaysLeft))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func date(t time.Time) string {
@@ -392,7 +458,7 @@ button{padding:6px 16px;border-radius:6px;border:1px solid #889;cursor:pointer;f
 button.primary{background:#3b4cca;color:#fff;border-color:#3b4cca}
 form{display:inline}.ok{border-left:6px solid #1a7f37;padding:8px 16px;background:#f0fff4}
 .err{border-left:6px solid #c40000;padding:8px 16px;background:#fff5f5}
-.active,.connected{color:#1a7f37}.reauthorization_required,.failed,.expired{color:#b00}
+td.detail-type{white-space:nowrap}.active,.connected{color:#1a7f37}.reauthorization_required,.failed,.expired{color:#b00}
 </style>`
 
 // page writes a whole page around body, which is HTML whose values are already escaped.

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/sellerauth/sellerauth/connect"
+	"github.com/sellerauth/sellerauth/events"
 	"github.com/sellerauth/sellerauth/internal/demoapp"
 	"github.com/sellerauth/sellerauth/internal/sigv4auth"
 )
@@ -78,12 +80,18 @@ func (f *fakeAPI) last() string {
 
 func setup(t *testing.T) (*fakeAPI, *httptest.Server, *http.Client) {
 	t.Helper()
+	return setupWithEvents(t, nil)
+}
+
+// setupWithEvents is setup with the app's source of lifecycle events.
+func setupWithEvents(t *testing.T, evs func() []events.Event) (*fakeAPI, *httptest.Server, *http.Client) {
+	t.Helper()
 	api := &fakeAPI{session: `{"session_id":"cs_test","end_user_id":"alice","status":"pending","expires_at":"2030-01-01T00:00:00Z"}`, conns: `[]`}
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")}
 	app := httptest.NewUnstartedServer(nil)
-	app.Config.Handler = demoapp.New(demoapp.Options{Client: connect.New(cfg, apiSrv.URL), URL: "http://" + app.Listener.Addr().String()}).Handler()
+	app.Config.Handler = demoapp.New(demoapp.Options{Client: connect.New(cfg, apiSrv.URL), URL: "http://" + app.Listener.Addr().String(), Events: evs}).Handler()
 	app.Start()
 	t.Cleanup(app.Close)
 	jar, _ := cookiejar.New(nil)
@@ -195,5 +203,37 @@ func TestAppstoreSignInCarriesAmazonsValues(t *testing.T) {
 	// The user is signed in from now on.
 	if _, body := page(t, browser, "GET", app.URL+"/", nil); !strings.Contains(body, `<b id="user">alice</b>`) {
 		t.Fatalf("home page after the Appstore sign-in:\n%s", body)
+	}
+}
+
+// TestHomePageListsTheUsersEvents: the signed-in user's events (their connections', and a refusal
+// of another user's attempt on one of them), escaped; nobody else's.
+func TestHomePageListsTheUsersEvents(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	evs := []events.Event{
+		{ID: "4", DetailType: events.ConnectionCreated, Time: at, Detail: events.Detail{EndUserID: "carol", SellingPartnerID: "A3CAROL", Region: "eu", Status: "active", Version: 1}},
+		{ID: "3", DetailType: events.ConnectionDisconnected, Time: at, Detail: events.Detail{EndUserID: "alice", SellingPartnerID: "A1<b>", Region: "na", Status: "disconnected", Version: 2, Reason: "disconnected"}},
+		{ID: "2", DetailType: events.ConnectionRefused, Time: at, Detail: events.Detail{EndUserID: "bob", OwnerEndUserID: "alice", SellingPartnerID: "A1<b>", Region: "na", Status: "refused"}},
+		{ID: "1", DetailType: events.ConnectionCreated, Time: at, Detail: events.Detail{EndUserID: "alice", SellingPartnerID: "A1<b>", Region: "na", Status: "active", Version: 1}},
+	}
+	if got := demoapp.UserEvents(evs, "alice"); len(got) != 3 || got[0].ID != "3" || got[2].ID != "1" {
+		t.Fatalf("alice's events: %v", got)
+	}
+	_, app, browser := setupWithEvents(t, func() []events.Event { return evs })
+	page(t, browser, "POST", app.URL+"/sign-in", url.Values{"user": {"bob"}})
+	_, body := page(t, browser, "GET", app.URL+"/", nil)
+	if !strings.Contains(body, `id="events"`) || !strings.Contains(body, "Connection Refused") || !strings.Contains(body, "already connected to alice") ||
+		strings.Contains(body, "A3CAROL") || strings.Contains(body, "Connection Disconnected") || strings.Contains(body, "A1<b>") || !strings.Contains(body, "A1&lt;b&gt;") {
+		t.Fatalf("bob's home page:\n%s", body)
+	}
+	page(t, browser, "POST", app.URL+"/sign-in", url.Values{"user": {"alice"}})
+	if _, body := page(t, browser, "GET", app.URL+"/", nil); strings.Count(body, `<tr class="event">`) != 3 || !strings.Contains(body, "bob tried to connect your account") {
+		t.Fatalf("alice's home page:\n%s", body)
+	}
+	// Without a source of events, no events section.
+	_, app, browser = setup(t)
+	page(t, browser, "POST", app.URL+"/sign-in", url.Values{"user": {"alice"}})
+	if _, body := page(t, browser, "GET", app.URL+"/", nil); strings.Contains(body, `id="events"`) {
+		t.Fatalf("home page without events:\n%s", body)
 	}
 }

@@ -2,6 +2,7 @@ package devstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sellerauth/sellerauth/connect"
+	"github.com/sellerauth/sellerauth/events"
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/devstack"
 )
@@ -82,6 +84,19 @@ func sessionFlow(t *testing.T, buildDir string) {
 			chromedp.SetValue(`#selling_partner_id`, spid), chromedp.Click(`#confirm`), then)
 	}
 	connected := chromedp.WaitVisible(`//p[@id="outcome"][contains(., "Connected")]`)
+	// eventText waits until the stack has received an event of detailType about seller spid
+	// (the events function got the stream records, the rule delivered its event to the stack's
+	// queue), then loads a page of the demo app with load and checks that it lists the event.
+	eventText := func(what, detailType, spid string, ok func(events.Detail) bool, load chromedp.Action) string {
+		t.Helper()
+		waitEvent(t, st, what, detailType, spid, ok)
+		var text, loc string
+		run(browser, what+" listed", load, chromedp.WaitVisible(`#events`), chromedp.Text(`#events`, &text), chromedp.Location(&loc))
+		if !strings.Contains(text, detailType) || !strings.Contains(text, spid) {
+			t.Fatalf("%s: %s does not list the %q event of %s: %s", what, redact(loc), detailType, spid, text)
+		}
+		return text
+	}
 
 	// Alice connects X: back in the demo app, connected, and X is listed.
 	connectAs("alice", shared, connected)
@@ -90,11 +105,17 @@ func sessionFlow(t *testing.T, buildDir string) {
 	if !strings.Contains(page, shared) {
 		t.Fatalf("the demo app does not list %s after connecting: %s", shared, page)
 	}
-	shots.take(browser, "09-demo-app-connected")
 	before := rawItem(t, st, shared, "na")
 	if s(before["end_user_id"]) != "alice" || s(before["status"]) != "active" || !strings.HasPrefix(s(before["refresh_token"]), "Atzr|") {
 		t.Fatalf("item of %s: end_user_id %q, status %q", shared, s(before["end_user_id"]), s(before["status"]))
 	}
+	// The token table's stream -> the events function -> EventBridge -> the rule's queue: the
+	// return page, loaded again (it reads the session's outcome again), lists the event.
+	eventText("Alice's Connection Created", events.ConnectionCreated, shared, func(d events.Detail) bool {
+		return d.EndUserID == "alice" && d.Region == "na" && d.Status == "active" && d.Version == 1
+	}, chromedp.Reload())
+	run(browser, "the outcome after the reload", connected)
+	shots.take(browser, "09-demo-app-connected")
 
 	// Bob connects the same seller: the seller sees 409, the session failed, Alice's item stays.
 	connectAs("bob", shared, chromedp.WaitVisible(`//h1[not(contains(., "Authorize"))]`))
@@ -106,8 +127,15 @@ func sessionFlow(t *testing.T, buildDir string) {
 	if after := rawItem(t, st, shared, "na"); !reflect.DeepEqual(after, before) {
 		t.Fatalf("Alice's item changed after Bob's refused callback: attributes %v differ", changed(before, after))
 	}
+	// The session table's stream: a refusal names both users.
+	page = eventText("Bob's Connection Refused", events.ConnectionRefused, shared, func(d events.Detail) bool {
+		return d.EndUserID == "bob" && d.OwnerEndUserID == "alice"
+	}, chromedp.Navigate(st.DemoURL+"/"))
+	if !strings.Contains(page, "already connected to alice") {
+		t.Fatalf("Bob's events do not say who owns %s: %s", shared, page)
+	}
 	var sessionRow string
-	run(browser, "bob's sessions", chromedp.Navigate(st.DemoURL+"/"), chromedp.WaitVisible(`#sessions`),
+	run(browser, "bob's sessions", chromedp.WaitVisible(`#sessions`),
 		chromedp.AttributeValue(`#sessions tr[id^="session-"]`, "id", &sessionRow, nil), chromedp.Text(`#sessions`, &page))
 	bobSession, err := api.Session(t.Context(), strings.TrimPrefix(sessionRow, "session-"))
 	if err != nil {
@@ -135,6 +163,9 @@ func sessionFlow(t *testing.T, buildDir string) {
 	if getItemMaybe(t, st, shared, "na") != nil || strings.Contains(page, shared) {
 		t.Fatalf("after Disconnect the item of %s is still there, or listed: %s", shared, page)
 	}
+	eventText("Alice's Connection Disconnected", events.ConnectionDisconnected, shared, func(d events.Detail) bool {
+		return d.EndUserID == "alice" && d.Status == "disconnected" && d.Reason == "disconnected"
+	}, chromedp.Navigate(st.DemoURL+"/"))
 
 	// A connect link works once: the backend (here the test, with the connect client) creates a
 	// session, the browser completes it, and the same link again is refused with 410.
@@ -173,9 +204,16 @@ func sessionFlow(t *testing.T, buildDir string) {
 	for name, item := range map[string]map[string]types.AttributeValue{"first": before, "renewed": renewed, "Appstore": appstore} {
 		secrets[name+" refresh token"], secrets[name+" access token"] = s(item["refresh_token"]), s(item["access_token"])
 	}
+	received, err := json.Marshal(st.Events())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, v := range secrets {
 		if v == "" || logs.contains(v) {
 			t.Errorf("the stack's logs hold the %s (or it is empty)", name)
+		}
+		if v != "" && strings.Contains(string(received), v) {
+			t.Errorf("an event holds the %s", name)
 		}
 	}
 
@@ -184,6 +222,45 @@ func sessionFlow(t *testing.T, buildDir string) {
 	shots.take(browser, "13-dev-status-app-users")
 	if !strings.Contains(page, "A1E2EAPPSTORE\tbob") || !strings.Contains(page, "A1E2EONCE\talice") || strings.Contains(page, "Atza|") || strings.Contains(page, "Atzr|") {
 		t.Fatalf("status page: %s", page)
+	}
+	// ... and the events the stack received, Bob's Appstore connection among them.
+	waitEvent(t, st, "Bob's Appstore connection", events.ConnectionCreated, "A1E2EAPPSTORE", func(d events.Detail) bool { return d.EndUserID == "bob" })
+	run(browser, "status page events", chromedp.Navigate(st.URL+"/_dev/"), chromedp.WaitVisible(`#events`), chromedp.Text(`#events`, &page),
+		chromedp.Evaluate(`document.getElementById("events").scrollIntoView()`, nil))
+	shots.take(browser, "14-dev-status-events")
+	for _, want := range []string{events.ConnectionCreated + "\talice\t" + shared, events.ConnectionRefused + "\tbob\t" + shared, "owner alice",
+		events.ConnectionDisconnected + "\talice\t" + shared, events.ConnectionCreated + "\tbob\tA1E2EAPPSTORE"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the status page's events lack %q: %s", want, page)
+		}
+	}
+	if strings.Contains(page, "Atza|") || strings.Contains(page, "Atzr|") {
+		t.Fatalf("the status page's events show a token")
+	}
+}
+
+// waitEvent waits until the stack has received an event of detailType about seller spid for
+// which ok holds: it polls the stack's in-memory list, for at most a minute (a poll of the
+// stream, an invocation and a delivery take about a second).
+func waitEvent(t *testing.T, st *devstack.Stack, what, detailType, spid string, ok func(events.Detail) bool) events.Event {
+	t.Helper()
+	started := time.Now()
+	for {
+		evs := st.Events()
+		for _, e := range evs {
+			if e.DetailType == detailType && e.Source == events.Source && e.Detail.SellingPartnerID == spid && ok(e.Detail) {
+				t.Logf("%s: the %q event arrived %s after the wait began", what, detailType, time.Since(started).Round(time.Millisecond))
+				return e
+			}
+		}
+		if time.Since(started) > time.Minute {
+			var got []string
+			for _, e := range evs {
+				got = append(got, e.DetailType+" "+e.Detail.SellingPartnerID+" "+e.Detail.EndUserID)
+			}
+			t.Fatalf("%s: no %q event of %s within a minute; the stack received %q", what, detailType, spid, got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

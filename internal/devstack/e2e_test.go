@@ -205,10 +205,14 @@ func anonymousFlow(t *testing.T, buildDir string) {
 	t.Logf("the callback after Retire: %d invalid_client answer(s) before it read the new secret", st.Sandbox.Stats().Errors["invalid_client"]-invalidClient)
 }
 
-// lwaSecret reads the LWA credentials secret from the local AWS. Its values are never logged.
+// lwaSecret reads the current version of the LWA credentials secret from the local AWS, as the
+// functions read it: by the AWSCURRENT label, named because moto answers a request without one
+// with the version last put as current, not the one UpdateSecretVersionStage made current (the
+// rotate-secret function's compare-and-swap). Its values are never logged.
 func lwaSecret(t *testing.T, st *devstack.Stack) map[string]string {
 	t.Helper()
-	out, err := secretsmanager.NewFromConfig(st.AWS).GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(st.LWASecret)})
+	out, err := secretsmanager.NewFromConfig(st.AWS).GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(st.LWASecret), VersionStage: aws.String("AWSCURRENT")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -24,6 +25,11 @@ type process struct {
 }
 
 func startProcess(name string, cmd *exec.Cmd, logs *Logs) (*process, error) {
+	return startFilteredProcess(name, cmd, logs, nil)
+}
+
+// startFilteredProcess is startProcess logging only the lines keep accepts (nil: every line).
+func startFilteredProcess(name string, cmd *exec.Cmd, logs *Logs, keep func(line string) bool) (*process, error) {
 	p := &process{name: name, cmd: cmd, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
@@ -49,7 +55,9 @@ func startProcess(name string, cmd *exec.Cmd, logs *Logs) (*process, error) {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			logs.Line(name, sc.Text())
+			if keep == nil || keep(sc.Text()) {
+				logs.Line(name, sc.Text())
+			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
@@ -71,6 +79,15 @@ func (p *process) stop(grace time.Duration) {
 	// Anything left in the group (a bootstrap under RIE) goes too.
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 }
+
+// motoAccessLine is a line of moto_server's request log that reports a success
+// (127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 200 -).
+var motoAccessLine = regexp.MustCompile(`^\S+ - - \[[^\]]*\] "[^"]*" [123]\d\d `)
+
+// motoLineWorthLogging drops moto's log of successful requests: the stream and queue pollers ask
+// several times a second, and every component logs what it did itself. Failed requests (4xx,
+// 5xx), warnings and tracebacks stay.
+func motoLineWorthLogging(line string) bool { return !motoAccessLine.MatchString(line) }
 
 func freePort(host string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))

@@ -301,8 +301,8 @@ func SQSEvent(arn string, msgs []sqstypes.Message) []byte {
 }
 
 // startPollers is Lambda's SQS event source mapping for every SQS event of the functions: a
-// short-polling loop per event until Close.
-func (s *Stack) startPollers(fns []*lambdaFunc) error {
+// short-polling loop per event until ctx ends (Close).
+func (s *Stack) startPollers(ctx context.Context, fns []*lambdaFunc) error {
 	type poller struct {
 		lf *lambdaFunc
 		ev QueueEvent
@@ -321,8 +321,6 @@ func (s *Stack) startPollers(fns []*lambdaFunc) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopPolling = cancel
 	client := sqs.NewFromConfig(s.AWS)
 	for _, p := range ps {
 		s.logs.Printf("%s: event %s polls %s (batch size %d)", p.lf.LogicalID, p.ev.Name, p.q.name, p.ev.BatchSize)

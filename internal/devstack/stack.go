@@ -56,6 +56,9 @@ type Config struct {
 	RefreshEvery time.Duration
 	// AccessTokenTTL is the sandbox's access token lifetime; 0 means one hour, as at Amazon.
 	AccessTokenTTL time.Duration
+	// EventBusName is the template's EventBusName, the bus the events function puts lifecycle
+	// events on; "" keeps the template's default (the account's default bus).
+	EventBusName string
 	// ExtraEnv is added to every function's environment, e.g. INVALID_GRANT_CONFIRM_SECONDS.
 	ExtraEnv map[string]string
 	// Logs receives every component's lines.
@@ -80,7 +83,10 @@ type Stack struct {
 	SessionTable string
 	// LWASecret is the ARN of the secret with the LWA client credentials the functions read.
 	LWASecret string
-	Sandbox   *sandbox.Sandbox
+	// EventBus is the EventBridge bus the events function puts lifecycle events on ("" when no
+	// function of the template has EVENT_BUS_NAME).
+	EventBus string
+	Sandbox  *sandbox.Sandbox
 
 	logs      *Logs
 	moto      *process
@@ -94,6 +100,12 @@ type Stack struct {
 	notifications atomic.Pointer[notificationTarget]
 	stopPolling   context.CancelFunc
 	polling       sync.WaitGroup
+	// streamARNs are the tables' stream ARNs by logical ID; events the lifecycle events the
+	// stack's EventBridge rule delivered.
+	streamARNs map[string]string
+	events     eventLog
+	// suffix makes the names of the stack's resources in the local AWS its own.
+	suffix string
 }
 
 // Start builds every function of template.yaml with the Makefile's targets (unless cfg.Prebuilt)
@@ -180,7 +192,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	// Functions, with the template's environment resolved against the local resources.
-	fns, err = Functions(templatePath, Resolver{
+	resolver := Resolver{
 		Region:    Region,
 		Resources: resources,
 		// AllowedReturnUrls and AppSignInUrl are http on loopback: the functions accept that for
@@ -196,11 +208,15 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			"AllowedReturnUrls":       s.DemoURL + "/",
 			"AppSignInUrl":            demoapp.SignInURL(s.DemoURL),
 		},
-	})
+	}
+	if cfg.EventBusName != "" {
+		resolver.Parameters["EventBusName"] = cfg.EventBusName
+	}
+	fns, err = Functions(templatePath, resolver)
 	if err != nil {
 		return nil, err
 	}
-	var scheduled, queued []*lambdaFunc
+	var scheduled, queued, streamed []*lambdaFunc
 	for _, f := range fns {
 		env := map[string]string{
 			"PATH":                            "/usr/bin:/bin",
@@ -236,8 +252,33 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if len(f.Queues) > 0 {
 			queued = append(queued, lf)
 		}
+		if len(f.Streams) > 0 {
+			streamed = append(streamed, lf)
+		}
 	}
-	if err := s.startPollers(queued); err != nil {
+
+	// Lambda's event source mappings (SQS queues, DynamoDB streams) and the consumer of the
+	// lifecycle events, until Close.
+	pollCtx, stopPolling := context.WithCancel(context.Background())
+	s.stopPolling = stopPolling
+	if err := s.startPollers(pollCtx, queued); err != nil {
+		return nil, err
+	}
+	if s.EventBus, err = eventBusOf(fns); err != nil {
+		return nil, err
+	}
+	if s.EventBus != "" {
+		b, err := s.createEventBus(ctx, s.EventBus, s.suffix)
+		if err != nil {
+			return nil, err
+		}
+		s.polling.Add(1)
+		go func() {
+			defer s.polling.Done()
+			s.readEvents(pollCtx, b)
+		}()
+	}
+	if err := s.startStreams(pollCtx, streamed, s.streamARNs); err != nil {
 		return nil, err
 	}
 
@@ -249,6 +290,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	demo := demoapp.New(demoapp.Options{
 		Client: connect.New(DevAWSConfig(), s.URL),
 		URL:    s.DemoURL,
+		Events: s.Events,
 		Logf:   func(format string, args ...any) { s.logs.Line("demo", fmt.Sprintf(format, args...)) },
 	})
 	s.serve(demoL, logRequests(s.logs, "demo", demo.Handler()))
@@ -334,7 +376,7 @@ func (s *Stack) startMoto() (string, error) {
 		return "", err
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	s.moto, err = startProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs)
+	s.moto, err = startFilteredProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs, motoLineWorthLogging)
 	if err != nil {
 		return "", err
 	}
@@ -353,6 +395,7 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 	}
 	db := dynamodb.NewFromConfig(s.AWS)
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	s.suffix = suffix
 	res := map[string]string{}
 	for id, spec := range specs {
 		name := "sellerauth-dev-" + id + "-" + suffix
@@ -362,6 +405,18 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 		res[id] = name
 	}
 	s.StateTable, s.TokenTable, s.SessionTable = res["StateTable"], res["TokenTable"], res["SessionTable"]
+	// The streams of the tables with a StreamSpecification, for the functions' DynamoDB events.
+	s.streamARNs = map[string]string{}
+	for id := range specs {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(res[id])})
+		if err != nil {
+			return nil, fmt.Errorf("describe table %s: %w", res[id], err)
+		}
+		if arn := aws.ToString(out.Table.LatestStreamArn); arn != "" {
+			s.streamARNs[id] = arn
+			res[id+".StreamArn"] = arn
+		}
+	}
 	if err := s.createQueues(ctx, templatePath, suffix); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sellerauth/sellerauth/events"
 )
 
 // Seller is one row of the status page: never a token value.
@@ -134,6 +136,8 @@ func randomHex(n int) string {
 
 type statusPage struct {
 	Sellers    []Seller
+	Events     []events.Event
+	EventBus   string
 	URL        string
 	SandboxURL string
 	DemoURL    string
@@ -145,7 +149,7 @@ type statusPage struct {
 var statusTemplate = template.Must(template.New("status").Parse(`<!doctype html><html><head><meta charset="utf-8">
 <title>sellerauth dev stack</title><meta http-equiv="refresh" content="15">
 <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:4px 10px;text-align:left}
-.active{color:#070}.reauthorization_required{color:#b00}form{display:inline}</style></head><body>
+td.detail-type{white-space:nowrap}.active{color:#070}.reauthorization_required{color:#b00}form{display:inline}</style></head><body>
 <h1>sellerauth dev stack</h1>
 <p><a href="{{.DemoURL}}/">Demo app (your app)</a> · {{if .Anonymous}}<a href="{{.URL}}/">Landing page</a> · {{end}}<a href="{{.SandboxURL}}/sandbox/appstore">Sandbox Appstore</a> · <a href="{{.SandboxURL}}/sandbox/admin">Sandbox Amazon admin (revoke, rotate the client secret)</a></p>
 {{if .Message}}<p id="message">{{.Message}}</p>{{end}}{{if .Error}}<p style="color:#b00">{{.Error}}</p>{{end}}
@@ -157,12 +161,19 @@ var statusTemplate = template.Must(template.New("status").Parse(`<!doctype html>
 {{else}}<tr><td colspan="9">No seller yet: connect one from the demo app{{if .Anonymous}} or the landing page{{end}}.</td></tr>{{end}}</table>
 <p><form method="post" action="/_dev/refresh"><button>Run the refresh function now</button></form>
 <form method="post" action="/_dev/refresh?fast_forward=1"><button>Make every refresh due, then run it</button></form></p>
+{{if .EventBus}}<h2>Recent events</h2>
+<p><small>What the events function put on EventBridge bus <code>{{.EventBus}}</code> (source sellerauth), fed by the token and session tables' streams, newest first; as JSON: <a href="/_dev/events">/_dev/events</a>.</small></p>
+<table id="events"><tr><th>Time</th><th>Detail-type</th><th>App user</th><th>Selling partner</th><th>Region</th><th>Status</th><th>Version</th><th>Details</th></tr>
+{{range .Events}}{{$e := .}}<tr class="event"><td>{{.Time.UTC.Format "15:04:05Z"}}</td><td class="detail-type">{{.DetailType}}</td><td class="end-user">{{with .Detail.EndUserID}}{{.}}{{else}}<small>(anonymous)</small>{{end}}</td><td>{{.Detail.SellingPartnerID}}</td><td>{{.Detail.Region}}</td><td>{{.Detail.Status}}</td><td>{{.Detail.Version}}</td>
+<td>{{with .Detail.OwnerEndUserID}}owner {{.}} {{end}}{{with .Detail.PreviousEndUserID}}{{if ne . $e.Detail.EndUserID}}previously {{.}}'s {{end}}{{end}}{{with .Detail.Reason}}reason {{.}} {{end}}{{with .Detail.DaysLeft}}{{.}} days left {{end}}</td></tr>
+{{else}}<tr><td colspan="8">No event yet.</td></tr>{{end}}</table>{{end}}
 <p><small>Token values are never shown.</small></p></body></html>`))
 
 func (s *Stack) devPages() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_dev/{$}", func(w http.ResponseWriter, r *http.Request) {
-		p := statusPage{URL: s.URL, SandboxURL: s.SandboxURL, DemoURL: s.DemoURL, Anonymous: s.Anonymous, Message: r.URL.Query().Get("message")}
+		p := statusPage{URL: s.URL, SandboxURL: s.SandboxURL, DemoURL: s.DemoURL, Anonymous: s.Anonymous, Message: r.URL.Query().Get("message"),
+			Events: s.Events(), EventBus: s.EventBus}
 		var err error
 		if p.Sellers, err = s.Sellers(r.Context()); err != nil {
 			p.Error = err.Error()
@@ -179,6 +190,15 @@ func (s *Stack) devPages() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(sellers)
+	})
+	mux.HandleFunc("GET /_dev/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		evs := s.Events()
+		if evs == nil {
+			evs = []events.Event{}
+		}
+		_ = json.NewEncoder(w).Encode(evs)
 	})
 	// POST /_dev/refresh[?fast_forward=1]: the scheduled functions, now. JSON for scripts, a
 	// redirect back to the status page for the browser.
