@@ -2,8 +2,11 @@ package app_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -311,5 +314,322 @@ func TestTemplateBackendRoutesNeedIAM(t *testing.T) {
 	wantGranted := []string{"DELETE /connections/*/*", "GET /connect/sessions/*", "GET /connections", "POST /connect/sessions"}
 	if !slices.Equal(granted, wantGranted) {
 		t.Fatalf("ConnectApiPolicy grants %v, want exactly %v", granted, wantGranted)
+	}
+}
+
+// alarmActionProblems says why CloudWatch could not deliver an alarm's notification: an action
+// that is not a topic of the template, a topic encrypted with an AWS-managed key (alias/aws/sns,
+// whose policy cannot let CloudWatch use it), or with a key of the template whose policy does not
+// let cloudwatch.amazonaws.com decrypt and generate data keys, or a topic policy without
+// CloudWatch. Every alarm must also notify someone (AlarmActions).
+func alarmActionProblems(tpl map[string]any) []string {
+	resources, _ := tpl["Resources"].(map[string]any)
+	typeOf := func(id string) string {
+		r, _ := resources[id].(map[string]any)
+		s, _ := r["Type"].(string)
+		return s
+	}
+	props := func(id string) map[string]any {
+		r, _ := resources[id].(map[string]any)
+		p, _ := r["Properties"].(map[string]any)
+		return p
+	}
+	var problems []string
+	// Branches of !If, !Ref AWS::NoValue left out.
+	var alternatives func(v any) []any
+	alternatives = func(v any) []any {
+		if m, ok := v.(map[string]any); ok {
+			if l, ok := m["Fn::If"].([]any); ok && len(l) == 3 {
+				return append(alternatives(l[1]), alternatives(l[2])...)
+			}
+			if m["Ref"] == "AWS::NoValue" {
+				return nil
+			}
+		}
+		return []any{v}
+	}
+	refOrArn := func(v any) string {
+		m, _ := v.(map[string]any)
+		if s, ok := m["Ref"].(string); ok {
+			return s
+		}
+		if l, ok := m["Fn::GetAtt"].([]any); ok && len(l) == 2 && l[1] == "Arn" {
+			s, _ := l[0].(string)
+			return s
+		}
+		return ""
+	}
+	cloudWatchMayUse := func(key string) string {
+		p := props(key)
+		if spec, ok := p["KeySpec"]; ok && spec != "SYMMETRIC_DEFAULT" {
+			return "SNS needs a symmetric key"
+		}
+		if p["Enabled"] == false {
+			return "the key is disabled"
+		}
+		doc, _ := p["KeyPolicy"].(map[string]any)
+		stmts, _ := doc["Statement"].([]any)
+		allowed := false
+		for _, s := range stmts {
+			st, _ := s.(map[string]any)
+			principal, _ := st["Principal"].(map[string]any)
+			services := asList(principal["Service"])
+			if st["Principal"] == "*" {
+				services = append(services, "cloudwatch.amazonaws.com")
+			}
+			if !slices.Contains(services, "cloudwatch.amazonaws.com") {
+				continue
+			}
+			actions := asList(st["Action"])
+			covers := func(action string) bool {
+				return slices.ContainsFunc(actions, func(a string) bool {
+					return a == action || a == "kms:*" || a == "*" || strings.HasSuffix(a, "*") && strings.HasPrefix(action, strings.TrimSuffix(a, "*"))
+				})
+			}
+			if !covers("kms:Decrypt") || !covers("kms:GenerateDataKey") {
+				continue
+			}
+			if st["Effect"] == "Deny" {
+				return "its policy denies CloudWatch the key"
+			}
+			if st["Effect"] != "Allow" || asString(st["Resource"]) != "*" {
+				continue
+			}
+			// The only conditions CloudWatch's requests meet: its own account.
+			cond, _ := st["Condition"].(map[string]any)
+			ok := true
+			for op, c := range cond {
+				keys, _ := c.(map[string]any)
+				for k, v := range keys {
+					if op != "StringEquals" || k != "aws:SourceAccount" || refOrArn(v) != "AWS::AccountId" {
+						ok = false
+					}
+				}
+			}
+			allowed = allowed || ok
+		}
+		if !allowed {
+			return "its key policy does not let cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*)"
+		}
+		return ""
+	}
+	topicProblem := func(topic string) string {
+		for id, r := range resources {
+			res, _ := r.(map[string]any)
+			if res["Type"] != "AWS::SNS::TopicPolicy" || !slices.ContainsFunc(asAnyList(props(id)["Topics"]), func(v any) bool { return refOrArn(v) == topic }) {
+				continue
+			}
+			doc, _ := props(id)["PolicyDocument"].(map[string]any)
+			found := false
+			for _, s := range asAnyList(doc["Statement"]) {
+				st, _ := s.(map[string]any)
+				principal, _ := st["Principal"].(map[string]any)
+				if st["Effect"] == "Allow" && slices.Contains(asList(principal["Service"]), "cloudwatch.amazonaws.com") && slices.Contains(asList(st["Action"]), "sns:Publish") {
+					found = true
+				}
+			}
+			if !found {
+				return id + " replaces the topic's default policy without letting cloudwatch.amazonaws.com publish"
+			}
+		}
+		for _, k := range alternatives(props(topic)["KmsMasterKeyId"]) {
+			if s, ok := k.(string); ok {
+				if strings.Contains(s, "alias/aws/") {
+					return "encrypted with the AWS-managed key " + s + ", whose policy cannot let CloudWatch use it"
+				}
+				return "encrypted with " + s + ", a key outside the template that this test cannot read"
+			}
+			key := refOrArn(k)
+			if typeOf(key) != "AWS::KMS::Key" {
+				return fmt.Sprintf("encrypted with %v: refer to an AWS::KMS::Key of the template (not an alias)", k)
+			}
+			if p := cloudWatchMayUse(key); p != "" {
+				return "encrypted with " + key + ": " + p
+			}
+		}
+		return ""
+	}
+	alarms := 0
+	for id, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["Type"] != "AWS::CloudWatch::Alarm" && res["Type"] != "AWS::CloudWatch::CompositeAlarm" {
+			continue
+		}
+		alarms++
+		p, _ := res["Properties"].(map[string]any)
+		if len(asAnyList(p["AlarmActions"])) == 0 {
+			problems = append(problems, id+": no AlarmActions, it notifies nobody")
+		}
+		for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+			for _, a := range asAnyList(p[key]) {
+				for _, action := range alternatives(a) {
+					topic := refOrArn(action)
+					if typeOf(topic) != "AWS::SNS::Topic" {
+						problems = append(problems, fmt.Sprintf("%s.%s: %v is not a topic of the template", id, key, action))
+						continue
+					}
+					if p := topicProblem(topic); p != "" {
+						problems = append(problems, fmt.Sprintf("%s.%s: topic %s is %s", id, key, topic, p))
+					}
+				}
+			}
+		}
+	}
+	if alarms == 0 {
+		problems = append(problems, "no alarm")
+	}
+	slices.Sort(problems)
+	return problems
+}
+
+func asAnyList(v any) []any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return v
+	}
+	return []any{v}
+}
+
+func cloneTemplate(t *testing.T, tpl map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestTemplateAlarmsReachTheTopic: CloudWatch publishes an alarm to an encrypted topic only with
+// the topic's key, so every alarm action must be a topic whose key lets cloudwatch.amazonaws.com
+// use it. With alias/aws/sns every alarm failed silently.
+func TestTemplateAlarmsReachTheTopic(t *testing.T) {
+	tpl := readCFN(t, "../../template.yaml")
+	for _, p := range alarmActionProblems(tpl) {
+		t.Error(p)
+	}
+	// The check itself, on the two ways the alarms went nowhere.
+	resource := func(tpl map[string]any, id string) map[string]any {
+		r, _ := tpl["Resources"].(map[string]any)[id].(map[string]any)
+		if r == nil {
+			t.Fatalf("no %s in template.yaml", id)
+		}
+		p, _ := r["Properties"].(map[string]any)
+		return p
+	}
+	managed := cloneTemplate(t, tpl)
+	resource(managed, "AlarmTopic")["KmsMasterKeyId"] = "alias/aws/sns"
+	if p := alarmActionProblems(managed); len(p) == 0 || !strings.Contains(strings.Join(p, "\n"), "AWS-managed key alias/aws/sns") {
+		t.Errorf("alias/aws/sns on the topic is not reported: %v", p)
+	}
+	keyless := cloneTemplate(t, tpl)
+	key := resource(keyless, "AlarmTopicKey")
+	doc, _ := key["KeyPolicy"].(map[string]any)
+	var kept []any
+	for _, s := range asAnyList(doc["Statement"]) {
+		st, _ := s.(map[string]any)
+		principal, _ := st["Principal"].(map[string]any)
+		if !slices.Contains(asList(principal["Service"]), "cloudwatch.amazonaws.com") {
+			kept = append(kept, s)
+		}
+	}
+	doc["Statement"] = kept
+	if p := alarmActionProblems(keyless); len(p) == 0 || !strings.Contains(strings.Join(p, "\n"), "does not let cloudwatch.amazonaws.com use it") {
+		t.Errorf("a key policy without CloudWatch is not reported: %v", p)
+	}
+	// The optional e-mail subscription: only with AlarmEmail, and to the alarm topic.
+	resources, _ := tpl["Resources"].(map[string]any)
+	sub, _ := resources["AlarmEmailSubscription"].(map[string]any)
+	sp, _ := sub["Properties"].(map[string]any)
+	if sub["Type"] != "AWS::SNS::Subscription" || sub["Condition"] != "HasAlarmEmail" || sp["Protocol"] != "email" ||
+		!reflect.DeepEqual(sp["TopicArn"], map[string]any{"Ref": "AlarmTopic"}) || !reflect.DeepEqual(sp["Endpoint"], map[string]any{"Ref": "AlarmEmail"}) {
+		t.Errorf("AlarmEmailSubscription: %v", sub)
+	}
+	if resource(tpl, "AlarmTopicKey")["EnableKeyRotation"] != true {
+		t.Error("AlarmTopicKey does not rotate")
+	}
+}
+
+// TestTemplateDashboard: the operator's dashboard is valid JSON once CloudFormation substitutes
+// its variables, refers only to resources of the stack, and shows what docs/operations.md names:
+// authorizations and server errors, the refresh runs, invalid_grant and revocations, lifecycle
+// events and the dead-letter queues.
+func TestTemplateDashboard(t *testing.T) {
+	tpl := readCFN(t, "../../template.yaml")
+	resources, _ := tpl["Resources"].(map[string]any)
+	var bodies []string
+	for id, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["Type"] != "AWS::CloudWatch::Dashboard" {
+			continue
+		}
+		p, _ := res["Properties"].(map[string]any)
+		if _, named := p["DashboardName"]; named {
+			t.Errorf("%s: DashboardName is the same in every stack of the account; leave it out", id)
+		}
+		sub, _ := p["DashboardBody"].(map[string]any)
+		body, ok := sub["Fn::Sub"].(string)
+		if !ok {
+			t.Fatalf("%s: DashboardBody is not a !Sub string: %v", id, p["DashboardBody"])
+		}
+		bodies = append(bodies, body)
+	}
+	if len(bodies) != 1 {
+		t.Fatalf("%d dashboards in template.yaml, want 1", len(bodies))
+	}
+	body := subVariable.ReplaceAllStringFunc(bodies[0], func(m string) string {
+		name := m[2 : len(m)-1]
+		resource, _, _ := strings.Cut(name, ".")
+		if !strings.HasPrefix(name, "AWS::") && resources[resource] == nil {
+			t.Errorf("dashboard: ${%s} is not a resource of the stack", name)
+		}
+		return "<" + name + ">"
+	})
+	var dash struct {
+		Widgets []struct {
+			Type       string `json:"type"`
+			Properties struct {
+				Title   string  `json:"title"`
+				Region  string  `json:"region"`
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &dash); err != nil {
+		t.Fatalf("the dashboard is not valid JSON: %v\n%s", err, body)
+	}
+	shown := map[string]bool{}
+	for _, w := range dash.Widgets {
+		if w.Type == "metric" && w.Properties.Region != "<AWS::Region>" {
+			t.Errorf("widget %q: region %q, want ${AWS::Region}", w.Properties.Title, w.Properties.Region)
+		}
+		for _, m := range w.Properties.Metrics {
+			var parts []string
+			for _, x := range m {
+				if s, ok := x.(string); ok {
+					parts = append(parts, s)
+				}
+			}
+			shown[strings.Join(parts, " ")] = true
+		}
+	}
+	for _, want := range []string{
+		"SPAPIAuth ServerErrors",
+		"AWS/Lambda Invocations FunctionName <CallbackFunction>",
+		"SPAPIAuth Due", "SPAPIAuth Refreshed", "SPAPIAuth LeftForNextRun", "SPAPIAuth Raced", "SPAPIAuth Failed",
+		"SPAPIAuth InvalidGrant", "SPAPIAuth Revoked",
+		"AWS/Lambda Invocations FunctionName <EventsFunction>", "AWS/Lambda Errors FunctionName <EventsFunction>",
+		"AWS/SQS ApproximateNumberOfMessagesVisible QueueName <RefreshDeadLetterQueue.QueueName>",
+		"AWS/SQS ApproximateNumberOfMessagesVisible QueueName <SecretNotificationsDeadLetterQueue.QueueName>",
+		"AWS/SQS ApproximateNumberOfMessagesVisible QueueName <EventsDeadLetterQueue.QueueName>",
+	} {
+		if !shown[want] {
+			t.Errorf("the dashboard does not show %s", want)
+		}
 	}
 }
