@@ -180,7 +180,7 @@ func orNil(err error, n int) string {
 // secretShape checks the LWA secret as the functions read it, without printing any of it.
 func (c command) secretShape(ctx context.Context, arn string) (string, string) {
 	const what = "the LWA secret holds this app's client ID and a client secret"
-	out, err := c.env.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	out, err := c.env.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSCURRENT")})
 	if err != nil {
 		return what, "cannot read it: " + err.Error()
 	}

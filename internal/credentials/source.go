@@ -123,7 +123,7 @@ func (s *Source) fetch(ctx context.Context) (lwa.Credentials, error) {
 	if s.secretID == "" {
 		return lwa.Credentials{}, errors.New("read LWA credentials: no secret ID configured")
 	}
-	out, err := s.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.secretID)})
+	out, err := s.client.GetSecretValue(ctx, currentVersion(s.secretID))
 	if err != nil {
 		return lwa.Credentials{}, fmt.Errorf("read LWA credentials from secret %s: %w", s.secretID, err)
 	}
@@ -131,6 +131,13 @@ func (s *Source) fetch(ctx context.Context) (lwa.Credentials, error) {
 		return lwa.Credentials{}, s.invalid("it has no string value")
 	}
 	return s.parse(*out.SecretString)
+}
+
+// currentVersion asks for the version labelled AWSCURRENT. That is Secrets Manager's default; it
+// is named because moto (the tests' Secrets Manager) answers a request without a label with the
+// version last put as current, not with the one Writer's UpdateSecretVersionStage made current.
+func currentVersion(secretID string) *secretsmanager.GetSecretValueInput {
+	return &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID), VersionStage: aws.String(currentStage)}
 }
 
 // parse never puts the secret, or the JSON decoder's message (which quotes the offending

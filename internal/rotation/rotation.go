@@ -3,8 +3,9 @@
 // to an SQS queue the developer registered (APPLICATION_OAUTH_CLIENT_NEW_SECRET), after warning
 // about the expiry (APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY). Handler reads those notifications:
 // it stores a new secret for this app's client ID in the secret the functions read, ignores
-// secrets of other clients, and turns an expiry warning into a log line and a metric that raise
-// an alarm. The old secret keeps working for about 7 days, so warm functions that still hold it
+// secrets of other clients (counting them in a metric that raises an alarm), refuses a new secret
+// whose expiry it cannot read, and turns an expiry warning into a log line and a metric that
+// raise an alarm. The old secret keeps working for about 7 days, so warm functions that still hold it
 // pick up the new one on their next cold start or on their first invalid_client.
 package rotation
 
@@ -41,8 +42,8 @@ type Notification struct {
 	} `json:"notificationMetadata"`
 }
 
-// NewSecret is the payload of APPLICATION_OAUTH_CLIENT_NEW_SECRET. The times stay strings: a
-// time in an unexpected layout must not cost the secret (see parseTime).
+// NewSecret is the payload of APPLICATION_OAUTH_CLIENT_NEW_SECRET. The times stay strings, so
+// that a time in an unexpected layout is reported as such rather than as a message that is not JSON.
 type NewSecret struct {
 	ClientID                  string `json:"clientId"`
 	NewClientSecret           string `json:"newClientSecret"`
@@ -78,9 +79,10 @@ func logTime(t time.Time) string {
 type Secrets interface {
 	// Current reads the stored credentials as they are now.
 	Current(ctx context.Context) (lwa.Credentials, error)
-	// ReplaceSecret stores a new client secret that expires at expiresAt (zero: unknown). It
+	// ReplaceSecret stores a new client secret that expires at expiresAt (never zero). It
 	// stores nothing and returns false when the stored secret expires no earlier (an older
-	// notification delivered late) or when requestToken was already used.
+	// notification delivered late, or handled at the same time as a newer one) or when
+	// requestToken was already used.
 	ReplaceSecret(ctx context.Context, secret string, expiresAt time.Time, requestToken string) (bool, error)
 }
 
@@ -91,6 +93,18 @@ type Verifier interface {
 
 // VerifyScope is the grantless scope the new secret is checked with.
 const VerifyScope = "sellingpartnerapi::notifications"
+
+// The metrics Handler writes (namespace emf.Namespace), each a count of notifications.
+const (
+	// MetricStored counts new secrets stored.
+	MetricStored = "ClientSecretStored"
+	// MetricExpiryWarning counts expiry warnings for this app's client: ClientSecretExpiryAlarm.
+	MetricExpiryWarning = "ClientSecretExpiryWarning"
+	// MetricOtherClient counts new-secret and expiry notifications for another LWA client than
+	// the stored one: the queue is registered for another app too, or the secret holds another
+	// app's client. OtherClientNotificationsAlarm.
+	MetricOtherClient = "OtherClientNotifications"
+)
 
 // Outcome says what Handle did with one notification.
 type Outcome string
@@ -111,6 +125,11 @@ const (
 // ErrMalformed means the message is not a notification this handler can read; retrying will not
 // help, and the message ends in the dead-letter queue for a person to look at.
 var ErrMalformed = errors.New("malformed secret-rotation notification")
+
+// ErrNoExpiry means a new-secret notification for this app's client has no expiry time in
+// Amazon's layout: a secret of unknown age could replace a newer one, so it is not stored, and
+// the message ends in the dead-letter queue for a person to look at. It wraps ErrMalformed.
+var ErrNoExpiry = fmt.Errorf("%w: %s without a parsable newClientSecretExpiryTime; not stored", ErrMalformed, TypeNewSecret)
 
 // ErrSecretRefused means LWA refused the notification's secret (a forged message, or one so old
 // that its secret has expired): it is not stored, and the message ends in the dead-letter queue.
@@ -179,10 +198,19 @@ func (h *Handler) newSecret(ctx context.Context, n Notification) (Outcome, error
 		// Another app's secret (a queue shared between apps, or a secret holding another
 		// client): storing it would break every call of this app.
 		log.ErrorContext(ctx, "new client secret for another LWA client than the stored one; not stored")
+		h.metric(MetricOtherClient)
 		return OtherClient, nil
 	case current.ClientSecret == p.NewClientSecret:
 		log.InfoContext(ctx, "new client secret already stored")
 		return Unchanged, nil
+	}
+	expires := parseTime(p.NewClientSecretExpiryTime)
+	if expires.IsZero() {
+		// Without it the secret could replace a newer one, and the next notification would have
+		// nothing to be compared with.
+		log.ErrorContext(ctx, "new client secret without a parsable expiry time; not stored",
+			"new_secret_expires_present", p.NewClientSecretExpiryTime != "")
+		return "", ErrNoExpiry
 	}
 	if h.Verify != nil {
 		_, err := h.Verify.Grantless(ctx, lwa.Credentials{ClientID: p.ClientID, ClientSecret: p.NewClientSecret}, VerifyScope)
@@ -194,7 +222,6 @@ func (h *Handler) newSecret(ctx context.Context, n Notification) (Outcome, error
 			return "", fmt.Errorf("check the new client secret with LWA: %w", err)
 		}
 	}
-	expires := parseTime(p.NewClientSecretExpiryTime)
 	stored, err := h.Secrets.ReplaceSecret(ctx, p.NewClientSecret, expires, n.Metadata.NotificationID)
 	if err != nil {
 		return "", err
@@ -206,7 +233,7 @@ func (h *Handler) newSecret(ctx context.Context, n Notification) (Outcome, error
 	log.WarnContext(ctx, "stored the new LWA client secret; the old one stops working at its expiry",
 		"old_secret_expires", logTime(parseTime(p.OldClientSecretExpiryTime)),
 		"new_secret_expires", logTime(expires))
-	h.metric("ClientSecretStored")
+	h.metric(MetricStored)
 	return Stored, nil
 }
 
@@ -222,6 +249,7 @@ func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
 	log := h.log().With("notification_id", n.Metadata.NotificationID, "client_id", p.ClientID)
 	if current.ClientID != p.ClientID {
 		log.WarnContext(ctx, "client secret expiry warning for another LWA client than the stored one; ignored")
+		h.metric(MetricOtherClient)
 		return OtherClient, nil
 	}
 	expires := parseTime(p.ClientSecretExpiryTime)
@@ -231,7 +259,7 @@ func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
 	}
 	log.WarnContext(ctx, "the LWA client secret expires soon: rotate it (README: Client secret rotation)",
 		"expires", logTime(expires), "days_left", days, "reason", p.ClientSecretExpiryReason)
-	h.metric("ClientSecretExpiryWarning")
+	h.metric(MetricExpiryWarning)
 	return ExpiryWarned, nil
 }
 

@@ -33,7 +33,10 @@ func (m *memSecrets) ReplaceSecret(_ context.Context, secret string, expires tim
 	if m.fail != nil {
 		return false, m.fail
 	}
-	if !expires.IsZero() && !m.expires.Before(expires) {
+	if expires.IsZero() {
+		return false, errors.New("ReplaceSecret without an expiry")
+	}
+	if !m.expires.Before(expires) {
 		return false, nil
 	}
 	m.creds.ClientSecret, m.expires = secret, expires
@@ -73,7 +76,9 @@ func TestHandle(t *testing.T) {
 		stored  string
 	}{
 		{"new secret", newSecretBody(clientID, newSecret), nil, rotation.Stored, nil, newSecret},
-		{"new secret, expiry in an unexpected layout", newSecretExpiring(clientID, newSecret, "2027-05-24 12:00:00 +0000"), nil, rotation.Stored, nil, newSecret},
+		{"new secret, expiry in an unexpected layout", newSecretExpiring(clientID, newSecret, "2027-05-24 12:00:00 +0000"), nil, "", rotation.ErrNoExpiry, oldSecret},
+		{"new secret without expiry", newSecretExpiring(clientID, newSecret, ""), nil, "", rotation.ErrMalformed, oldSecret},
+		{"another client, without expiry", newSecretExpiring("amzn1.application-oa2-client.other", newSecret, ""), nil, rotation.OtherClient, nil, oldSecret},
 		{"older than the stored secret (delivered late)", newSecretExpiring(clientID, newSecret, "2026-06-01T00:00:00Z"), nil, rotation.Unchanged, nil, oldSecret},
 		{"refused by LWA (forged or expired)", newSecretBody(clientID, "amzn1.oa2-cs.v1.forged"), nil, "", rotation.ErrSecretRefused, oldSecret},
 		{"already stored", newSecretBody(clientID, oldSecret), nil, rotation.Unchanged, nil, oldSecret},
@@ -98,8 +103,14 @@ func TestHandle(t *testing.T) {
 			if secrets.creds.ClientSecret != tt.stored {
 				t.Errorf("stored secret changed to the wrong value (want the %s one)", map[bool]string{true: "new", false: "old"}[tt.stored == newSecret])
 			}
-			if strings.Contains(metrics.String(), "ClientSecretExpiryWarning") != (got == rotation.ExpiryWarned) {
-				t.Errorf("expiry metric %q for outcome %q", metrics.String(), got)
+			for metric, outcome := range map[string]rotation.Outcome{
+				rotation.MetricExpiryWarning: rotation.ExpiryWarned,
+				rotation.MetricOtherClient:   rotation.OtherClient,
+				rotation.MetricStored:        rotation.Stored,
+			} {
+				if n := strings.Count(metrics.String(), `"`+metric+`":1`); n != map[bool]int{true: 1}[got == outcome] {
+					t.Errorf("%d %s metrics for outcome %q: %s", n, metric, got, metrics.String())
+				}
 			}
 			if got == rotation.Stored && (len(secrets.tokens) != 1 || len(secrets.tokens[0]) < 32) {
 				t.Errorf("request tokens %v: want the notification ID, so a redelivery stores nothing new", secrets.tokens)
