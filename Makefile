@@ -14,7 +14,7 @@ FUZZTIME ?= 200000x
 # reproducible paths, no symbol tables.
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction EventsFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart
+.PHONY: help build test test-go lint fuzz tools measure sizes clean $(addprefix build-,AuthorizeFunction LoginFunction CallbackFunction ConnectApiFunction EventsFunction RefreshFunction RotateSecretFunction) bench-refresh dev e2e bench-coldstart test-under-load
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-22s %s\n", $$1, $$2}'
@@ -63,6 +63,19 @@ lint: ## gofmt, go vet, go mod tidy and cfn-lint leave nothing to change
 
 test-go: ## go test -race ./... (starts its own moto_server)
 	$(GO) test -race -count=1 ./...
+
+# The packages whose tests run under a CPU hog in CI: the refresh job's deadlines, the
+# secret's single-flight fetch and the LWA client's retries are where timing could creep in.
+LOAD_PACKAGES ?= ./internal/refresh/ ./internal/credentials/ ./internal/lwa/
+test-under-load: tools ## go test -race LOAD_PACKAGES while a busy loop holds every core: no test may depend on the machine's speed
+	@set -euo pipefail; \
+	$(GO) test -race -count=1 -run '^$$' $(LOAD_PACKAGES) >/dev/null; \
+	hogs=(); \
+	trap 'kill "$${hogs[@]}" 2>/dev/null || true' EXIT; \
+	trap 'exit 130' INT TERM; \
+	for _ in $$(seq "$$(nproc)"); do ( while :; do :; done ) & hogs+=($$!); done; \
+	echo "test-under-load: $${#hogs[@]} busy loops hold the $$(nproc) cores"; \
+	$(GO) test -race -count=1 $(LOAD_PACKAGES)
 
 fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run '^$$' -fuzz '^FuzzCallbackQuery$$' -fuzztime $(FUZZTIME) ./internal/httpapi/

@@ -14,6 +14,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/app"
 	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
 func TestRefreshConfigErrors(t *testing.T) {
@@ -34,6 +35,11 @@ func TestRefreshConfigErrors(t *testing.T) {
 		{"reserve as long as the timeout", "REFRESH_RESERVE_SECONDS", "300", "REFRESH_RESERVE_SECONDS must be a whole number from 1 to 60"},
 		{"ttl days", "REAUTHORIZATION_TTL_DAYS", "0", "REAUTHORIZATION_TTL_DAYS"},
 		{"claim", "REFRESH_CLAIM", "yes", "REFRESH_CLAIM must be true or false"},
+		{"brake minimum zero", "MASS_REVOCATION_MIN", "0", "MASS_REVOCATION_MIN must be a whole number from 1 to 1000000"},
+		{"brake minimum not a number", "MASS_REVOCATION_MIN", "five", "MASS_REVOCATION_MIN"},
+		{"brake share zero", "MASS_REVOCATION_SHARE", "0", "MASS_REVOCATION_SHARE must be a whole number from 1 to 100"},
+		{"brake share above 100", "MASS_REVOCATION_SHARE", "101", "MASS_REVOCATION_SHARE"},
+		{"brake share as a fraction", "MASS_REVOCATION_SHARE", "0.2", "MASS_REVOCATION_SHARE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,6 +53,38 @@ func TestRefreshConfigErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The brake on mass revocation is configured by MASS_REVOCATION_MIN and MASS_REVOCATION_SHARE,
+// 5 sellers and 20% by default.
+func TestRefreshBrakeConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		min, share       string
+		wantMin, wantPct int
+	}{
+		{"", "", refresh.DefaultMassRevocationMin, refresh.DefaultMassRevocationShare},
+		{"7", "35", 7, 35},
+		{"1", "100", 1, 100},
+	} {
+		env := map[string]string{
+			"TOKEN_TABLE_NAME":          "tokens",
+			"LWA_CREDENTIALS_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:lwa",
+			"MASS_REVOCATION_MIN":       tc.min,
+			"MASS_REVOCATION_SHARE":     tc.share,
+		}
+		h, err := lwaapp.NewRefresh(app.Runtime{Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := h.Job.Policy; p.MassRevocationMin != tc.wantMin || p.MassRevocationShare != tc.wantPct {
+			t.Errorf("MASS_REVOCATION_MIN=%q MASS_REVOCATION_SHARE=%q: policy %d, %d%%; want %d, %d%%",
+				tc.min, tc.share, p.MassRevocationMin, p.MassRevocationShare, tc.wantMin, tc.wantPct)
+		}
+	}
+	if refresh.DefaultMassRevocationMin != 5 || refresh.DefaultMassRevocationShare != 20 {
+		t.Errorf("defaults %d, %d%%; the README and template say 5 and 20%%", refresh.DefaultMassRevocationMin, refresh.DefaultMassRevocationShare)
 	}
 }
 

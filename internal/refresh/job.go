@@ -41,7 +41,46 @@ type Job struct {
 	Metrics io.Writer
 	// Retries, if set, reports the LWA client's retries so far; the run reports the difference.
 	Retries func() int64
+	// Deadlines is the clock on which ctx's deadline is read: the moments the run stops taking
+	// work, cuts LWA calls and cuts writes are timers on it. nil is the machine's clock, as in
+	// Lambda; a test passes a clock it moves itself, so that where a run stops depends on what
+	// the test did, never on how fast the machine is.
+	Deadlines Clock
 }
+
+// Clock is what a run measures the invocation's deadline on.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f once d has passed on this clock (at once if d <= 0); stop cancels the
+	// call if it has not happened yet.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// machineClock is the machine's clock.
+type machineClock struct{}
+
+func (machineClock) Now() time.Time { return time.Now() }
+
+func (machineClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+func (j *Job) deadlines() Clock {
+	if j.Deadlines != nil {
+		return j.Deadlines
+	}
+	return machineClock{}
+}
+
+// deadlineCtx reports a deadline earlier than its parent's, without a timer of its own: the run's
+// timers (on its Clock) cancel the parent. The LWA client and the SDK see when the work will be
+// cut, and do not start an attempt that cannot finish before it.
+type deadlineCtx struct {
+	context.Context
+	at time.Time
+}
+
+func (c deadlineCtx) Deadline() (time.Time, bool) { return c.at, true }
 
 func (j *Job) now() time.Time {
 	if j.Now != nil {
@@ -57,9 +96,17 @@ func (j *Job) log() *slog.Logger {
 	return slog.Default()
 }
 
-// counters are the run's figures, updated by every worker.
+// counters are the run's figures, updated by every worker, and the marks it would make.
 type counters struct {
 	due, refreshed, raced, failed, revoked, invalidGrant, left, reauthorizeSoon, reminders atomic.Int64
+	// answers counts LWA's answers about a refresh token (a token or an OAuth error; not a
+	// failure to ask), invalidGrantAnswers those that were invalid_grant.
+	answers, invalidGrantAnswers atomic.Int64
+
+	marksMu sync.Mutex
+	// marks are the confirmed invalid_grants: the sellers the run would mark
+	// reauthorization_required. They are marked once the run knows it is not a mass revocation.
+	marks []Due
 }
 
 // Run refreshes the authorizations that are due, until they are done, ctx's deadline comes within
@@ -75,22 +122,38 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		retriesBefore = j.Retries()
 	}
 
-	// stopAt is when no new work starts; work in flight is cut shortly before the deadline so
-	// that the summary is still written.
-	stopAt := time.Time{}
+	// The invocation's deadline sets three moments, each a timer on j.Deadlines: Reserve before
+	// it no new work starts (stopCtx); a little later the queries and LWA calls in flight are cut
+	// (workCtx), so that the summary is still written; the writes already under way are not cut
+	// then (their outcome must be known to count them) but have until just before the deadline
+	// (writeCtx).
 	workCtx, cancelWork := context.WithCancelCause(ctx)
 	defer cancelWork(nil)
+	writeCtx, cancelWrites := context.WithCancel(ctx)
+	defer cancelWrites()
+	stopCtx, stopTaking := context.WithCancel(workCtx)
+	defer stopTaking()
+	var stoppedAtDeadline atomic.Bool
 	if dl, ok := ctx.Deadline(); ok {
-		stopAt = dl.Add(-p.Reserve)
-		var cancel context.CancelFunc
-		workCtx, cancel = context.WithDeadline(workCtx, dl.Add(-min(p.Reserve/3, 5*time.Second)))
-		defer cancel()
+		clock := j.deadlines()
+		cutAt := dl.Add(-min(p.Reserve/3, 5*time.Second))
+		writesEndAt := dl.Add(-min(p.Reserve/10, 500*time.Millisecond))
+		workCtx = deadlineCtx{workCtx, cutAt}
+		writeCtx = deadlineCtx{writeCtx, writesEndAt}
+		now := clock.Now()
+		stopTimer := clock.AfterFunc(dl.Add(-p.Reserve).Sub(now), func() {
+			stoppedAtDeadline.Store(true)
+			stopTaking()
+		})
+		defer stopTimer()
+		cutTimer := clock.AfterFunc(cutAt.Sub(now), func() { cancelWork(errDeadline) })
+		defer cutTimer()
+		writesTimer := clock.AfterFunc(writesEndAt.Sub(now), cancelWrites)
+		defer writesTimer()
 	}
-	stopping := func() bool {
-		return workCtx.Err() != nil || (!stopAt.IsZero() && !time.Now().Before(stopAt))
-	}
+	stopping := func() bool { return stopCtx.Err() != nil }
 
-	var c counters
+	c := &counters{}
 	// The run is a pipeline of three stages joined by buffered channels, so that a slow stage
 	// never idles the one that sets the pace, LWA:
 	//   index query (QueryConcurrency) -> work -> [claim ->] LWA (Concurrency) -> answered -> write.
@@ -119,7 +182,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 						}
 						select {
 						case work <- d:
-						case <-workCtx.Done():
+						case <-stopCtx.Done():
 							c.left.Add(int64(len(page) - i))
 							c.due.Add(int64(len(page) - i - 1))
 							return errStop
@@ -146,7 +209,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 			}
 			select {
 			case shards <- shard:
-			case <-workCtx.Done():
+			case <-stopCtx.Done():
 				return
 			}
 		}
@@ -166,7 +229,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 					c.left.Add(1)
 					continue
 				}
-				if v, ok := j.claim(workCtx, d, p, &c); ok {
+				if v, ok := j.claim(workCtx, d, p, c); ok {
 					d.Version = v
 					ready <- d
 				}
@@ -199,6 +262,12 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 				c.left.Add(1)
 				continue
 			}
+			if answeredAboutToken(err) {
+				c.answers.Add(1)
+				if lwa.IsInvalidGrant(err) {
+					c.invalidGrantAnswers.Add(1)
+				}
+			}
 			answered <- answer{due: d, tok: tok, err: err, asked: asked}
 		}
 	})
@@ -206,13 +275,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	// Writers store what LWA answered, even after the run stopped taking new work (or LWA refused
 	// the app): a refreshed token in hand is worth its write. They are not cut with the work: a
 	// write cut in flight may have landed or not, and the summary could not say which. After the
-	// cut no new write starts; the writes in flight get a deadline a little later.
-	writeCtx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		writeCtx, cancel = context.WithDeadline(ctx, dl.Add(-min(p.Reserve/10, 500*time.Millisecond)))
-		defer cancel()
-	}
+	// cut no new write starts; the writes in flight have until writeCtx ends.
 	cut := func() bool { return workCtx.Err() != nil && !errors.Is(context.Cause(workCtx), ErrInvalidClient) }
 	var writers sync.WaitGroup
 	for range p.Concurrency {
@@ -222,11 +285,32 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 					c.left.Add(1)
 					continue
 				}
-				j.store(writeCtx, p, a, &c)
+				j.store(writeCtx, p, a, c)
 			}
 		})
 	}
 	writers.Wait() // each stage closes its output only after its input is drained
+
+	// Only now, with every answer of the run in, are the confirmed invalid_grants marked: unless
+	// they are a mass revocation (the brake), or the run stopped on invalid_client or was cut.
+	invalidClient := errors.Is(context.Cause(workCtx), ErrInvalidClient)
+	brake := massInvalidGrant(p, len(c.marks), c.answers.Load(), c.invalidGrantAnswers.Load())
+	var heldBack int64
+	switch {
+	case len(c.marks) == 0:
+	case brake:
+		heldBack = int64(len(c.marks))
+		for i, d := range c.marks {
+			if i == maxLoggedFailures {
+				break
+			}
+			j.sellerLog(d).Warn("invalid_grant confirmed but not marked: too many in this run (mass invalid_grant); due again for the next run")
+		}
+	case invalidClient || cut():
+		c.left.Add(int64(len(c.marks))) // due again soon: the next run asks LWA again
+	default:
+		j.mark(writeCtx, p, c)
+	}
 
 	s := Summary{
 		Due:             c.due.Load(),
@@ -238,23 +322,44 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		Left:            c.left.Load(),
 		ReauthorizeSoon: c.reauthorizeSoon.Load(),
 		Reminders:       c.reminders.Load(),
+		HeldBack:        heldBack,
 		Duration:        time.Since(began),
+	}
+	if brake {
+		s.MassInvalidGrant = 1
 	}
 	if j.Retries != nil {
 		s.Retried = j.Retries() - retriesBefore
 	}
 	var err error
-	if cause := context.Cause(workCtx); errors.Is(cause, ErrInvalidClient) {
+	if invalidClient {
 		s.InvalidClient = 1
 		err = ErrInvalidClient
 	} else if queryErr != nil {
 		err = queryErr
 	}
-	if !stopAt.IsZero() && !time.Now().Before(stopAt) {
-		s.StoppedAtDeadline = true
-	}
+	s.StoppedAtDeadline = stoppedAtDeadline.Load()
 	j.report(s, err)
 	return s, err
+}
+
+// errDeadline is the cause of the cut of the work in flight shortly before the deadline.
+var errDeadline = errors.New("the invocation's deadline is near")
+
+// answeredAboutToken reports whether LWA said something about the refresh token: a new token, or
+// an OAuth error answer such as invalid_grant. Not being able to ask (ErrUnavailable: no answer,
+// 429 or 5xx after every attempt) is not an answer.
+func answeredAboutToken(err error) bool {
+	var e *lwa.Error
+	return err == nil || errors.As(err, &e) && !errors.Is(err, lwa.ErrUnavailable)
+}
+
+// massInvalidGrant is the brake on mass revocation: a run that would mark at least
+// Policy.MassRevocationMin sellers, with at least Policy.MassRevocationShare percent of LWA's
+// answers invalid_grant, is not a wave of sellers revoking the app but a wrong client secret or
+// LWA answering wrongly, and must mark nobody.
+func massInvalidGrant(p Policy, marks int, answers, invalidGrants int64) bool {
+	return marks > 0 && marks >= p.MassRevocationMin && invalidGrants*100 >= int64(p.MassRevocationShare)*answers
 }
 
 var errStop = errors.New("run stopping")
@@ -383,17 +488,46 @@ func (j *Job) invalidGrant(ctx context.Context, log *slog.Logger, p Policy, d Du
 			"first_at", g.FirstAt.UTC().Format(time.RFC3339))
 		return
 	}
-	d.Version = g.Version
-	err = j.Store.MarkReauthorizationRequired(ctx, d, now, now.Add(p.DeadTTL))
-	switch {
-	case errors.Is(err, ErrConflict):
-		c.raced.Add(1)
-	case err != nil:
-		c.failed.Add(1)
-		log.Error("mark reauthorization_required failed", "error", err)
-	default:
-		c.revoked.Add(1)
-		log.Warn("seller must authorize the app again: refresh token refused repeatedly",
-			"invalid_grant_count", g.Count, "first_at", g.FirstAt.UTC().Format(time.RFC3339))
+	// Confirmed. The mark waits for the end of the run, which decides whether this is one
+	// seller revoking the app or a mass invalid_grant that must mark nobody.
+	d.Version = g.Version // the mark is conditional on the version this write left
+	c.marksMu.Lock()
+	c.marks = append(c.marks, d)
+	c.marksMu.Unlock()
+}
+
+// mark marks the sellers whose invalid_grant the run confirmed reauthorization_required, each
+// with a write conditional on the version its invalid_grant was recorded at, Concurrency at once.
+func (j *Job) mark(ctx context.Context, p Policy, c *counters) {
+	todo := make(chan Due)
+	var markers sync.WaitGroup
+	for range min(p.Concurrency, len(c.marks)) {
+		markers.Go(func() {
+			for d := range todo {
+				if ctx.Err() != nil {
+					c.left.Add(1) // still due: the next run confirms it again
+					continue
+				}
+				now := j.now()
+				log := j.sellerLog(d)
+				switch err := j.Store.MarkReauthorizationRequired(ctx, d, now, now.Add(p.DeadTTL)); {
+				case errors.Is(err, ErrConflict):
+					c.raced.Add(1)
+				case err != nil && ctx.Err() != nil:
+					c.left.Add(1)
+				case err != nil:
+					c.failed.Add(1)
+					log.Error("mark reauthorization_required failed", "error", err)
+				default:
+					c.revoked.Add(1)
+					log.Warn("seller must authorize the app again: refresh token refused repeatedly")
+				}
+			}
+		})
 	}
+	for _, d := range c.marks {
+		todo <- d
+	}
+	close(todo)
+	markers.Wait()
 }

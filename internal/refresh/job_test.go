@@ -386,44 +386,6 @@ func TestInvalidClientStopsTheRun(t *testing.T) {
 	}
 }
 
-func TestDeadlineStopsTheRunCleanly(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	sellers := f.seed(100, 100)
-	f.amazon.SetLatency(100 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
-	defer cancel()
-	began := time.Now()
-	s, err := f.job(refresh.Policy{Concurrency: 2, Reserve: time.Second}).Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(began); took > 1400*time.Millisecond {
-		t.Errorf("the run took %v, past the deadline less 100 ms", took)
-	}
-	if !s.StoppedAtDeadline || s.Refreshed == 0 || s.Refreshed >= 100 || s.Failed != 0 {
-		t.Fatalf("summary %+v: want some refreshed, the rest left", s)
-	}
-	refreshed := 0
-	for _, sl := range sellers {
-		switch f.outcome(sl) {
-		case "refreshed":
-			refreshed++
-		case "corrupted":
-			t.Fatalf("%s corrupted", sl.id)
-		}
-	}
-	if refreshed != int(s.Refreshed) {
-		t.Errorf("%d items refreshed, summary says %d", refreshed, s.Refreshed)
-	}
-	f.amazon.SetLatency(0)
-	f.clock.Advance(refresh.DefaultLease + time.Second)
-	next, err := f.job(refresh.Policy{}).Run(t.Context())
-	if err != nil || next.Refreshed != 100-s.Refreshed {
-		t.Fatalf("next run: %+v, %v; want the other %d refreshed", next, err, 100-s.Refreshed)
-	}
-}
-
 func TestSummaryIsOneLogLineAndOneEMFLine(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

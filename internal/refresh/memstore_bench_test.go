@@ -17,8 +17,8 @@ import (
 )
 
 // memStore is an in-memory refresh.Store with a fixed latency per call, standing in for real
-// DynamoDB (single-digit milliseconds, many calls in parallel) in BenchmarkRefreshPipeline and
-// for a stalled DynamoDB in TestLWANeverWaitsOnWrites. moto_server handles one call at a time,
+// DynamoDB (single-digit milliseconds, many calls in parallel) in BenchmarkRefreshPipeline, for a
+// stalled DynamoDB in TestLWANeverWaitsOnWrites, and for the brake's rule in TestMassInvalidGrantRule. moto_server handles one call at a time,
 // which caps BenchmarkRefreshRun below what the job does against DynamoDB itself.
 type memStore struct {
 	latency time.Duration
@@ -27,9 +27,14 @@ type memStore struct {
 	mu       sync.Mutex
 	due      []refresh.Due
 	version  map[string]int64
+	// marked are the sellers marked reauthorization_required.
+	marked []string
 }
 
 func (m *memStore) wait(ctx context.Context) error {
+	if m.latency == 0 {
+		return ctx.Err()
+	}
 	select {
 	case <-time.After(m.latency):
 		return nil
@@ -76,12 +81,24 @@ func (m *memStore) SaveRefreshed(ctx context.Context, r refresh.Refreshed) (int6
 	return m.write(ctx, r.SellingPartnerID, r.ReadVersion)
 }
 
-func (m *memStore) RecordInvalidGrant(context.Context, refresh.Due, time.Time, time.Time) (refresh.InvalidGrants, error) {
-	return refresh.InvalidGrants{}, fmt.Errorf("not in this benchmark")
+// RecordInvalidGrant answers as if the invalid_grant had been seen often enough, for long enough,
+// to be confirmed.
+func (m *memStore) RecordInvalidGrant(ctx context.Context, d refresh.Due, now, _ time.Time) (refresh.InvalidGrants, error) {
+	v, err := m.write(ctx, d.SellingPartnerID, d.Version)
+	if err != nil {
+		return refresh.InvalidGrants{}, err
+	}
+	return refresh.InvalidGrants{Count: 100, FirstAt: now.Add(-24 * time.Hour), Version: v}, nil
 }
 
-func (m *memStore) MarkReauthorizationRequired(context.Context, refresh.Due, time.Time, time.Time) error {
-	return fmt.Errorf("not in this benchmark")
+func (m *memStore) MarkReauthorizationRequired(ctx context.Context, d refresh.Due, _, _ time.Time) error {
+	if _, err := m.write(ctx, d.SellingPartnerID, d.Version); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.marked = append(m.marked, d.SellingPartnerID)
+	return nil
 }
 
 func (m *memStore) NoteReauthorizationDue(context.Context, refresh.Due, int, time.Time) error {

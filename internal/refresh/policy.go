@@ -38,6 +38,13 @@ type Policy struct {
 	DeadTTL time.Duration
 	// ReauthorizeWarning: due sellers whose reauthorize_by is this close are counted (default 30 days).
 	ReauthorizeWarning time.Duration
+	// MassRevocationMin and MassRevocationShare are the brake on mass revocation. A run that
+	// would mark at least MassRevocationMin sellers reauthorization_required (default 5) while at
+	// least MassRevocationShare percent (default 20) of LWA's answers in the run are invalid_grant
+	// marks nobody: sellers do not revoke an app together, a wrong client secret or a bad hour at
+	// LWA does. They stay active and due; the run reports MassInvalidGrant.
+	MassRevocationMin   int
+	MassRevocationShare int
 }
 
 // Defaults of Policy.
@@ -52,6 +59,8 @@ const (
 	DefaultRetryInvalidGrantAfter = 10 * time.Minute
 	DefaultDeadTTL                = 30 * 24 * time.Hour
 	DefaultReauthorizeWarning     = 30 * 24 * time.Hour
+	DefaultMassRevocationMin      = 5
+	DefaultMassRevocationShare    = 20
 )
 
 func (p Policy) withDefaults() Policy {
@@ -69,6 +78,13 @@ func (p Policy) withDefaults() Policy {
 	if p.ConfirmAttempts <= 0 {
 		p.ConfirmAttempts = DefaultConfirmAttempts
 	}
+	if p.MassRevocationMin <= 0 {
+		p.MassRevocationMin = DefaultMassRevocationMin
+	}
+	if p.MassRevocationShare <= 0 {
+		p.MassRevocationShare = DefaultMassRevocationShare
+	}
+	p.MassRevocationShare = min(p.MassRevocationShare, 100)
 	def(&p.Margin, DefaultMargin)
 	def(&p.Lease, DefaultLease)
 	def(&p.Reserve, DefaultReserve)

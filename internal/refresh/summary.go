@@ -35,6 +35,12 @@ type Summary struct {
 	Reminders int64
 	// InvalidClient is 1 when the run stopped on invalid_client.
 	InvalidClient int64
+	// MassInvalidGrant is 1 when the brake held: the run confirmed invalid_grant for at least
+	// Policy.MassRevocationMin sellers with at least Policy.MassRevocationShare percent of LWA's
+	// answers invalid_grant, and marked none of them.
+	MassInvalidGrant int64
+	// HeldBack counts the sellers the brake did not mark (they stay active and due).
+	HeldBack int64
 	// StoppedAtDeadline is set when the run stopped taking work before the invocation's deadline.
 	StoppedAtDeadline bool
 	Duration          time.Duration
@@ -46,11 +52,16 @@ func (j *Job) report(s Summary, err error) {
 		"failed", s.Failed, "revoked", s.Revoked, "invalid_grant", s.InvalidGrant,
 		"left_for_next_run", s.Left, "reauthorize_soon", s.ReauthorizeSoon, "reminders", s.Reminders,
 		"invalid_client", s.InvalidClient, "stopped_at_deadline", s.StoppedAtDeadline,
+		"mass_invalid_grant", s.MassInvalidGrant == 1, "held_back", s.HeldBack,
 		"duration_ms", s.Duration.Milliseconds(),
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		j.log().Error("refresh run stopped", append(attrs, "error", err)...)
-	} else {
+	case s.MassInvalidGrant == 1:
+		j.log().Error("refresh run", append(attrs, "error",
+			"mass invalid_grant: marked nobody reauthorization_required; check the client secret and LWA, then re-activate anyone marked by mistake")...)
+	default:
 		j.log().Info("refresh run", attrs...)
 	}
 	if j.Metrics != nil {
@@ -71,6 +82,8 @@ func (s Summary) metrics() []emf.Metric {
 		{Name: "LeftForNextRun", Unit: "Count", Value: s.Left},
 		{Name: "ReauthorizeSoon", Unit: "Count", Value: s.ReauthorizeSoon},
 		{Name: "InvalidClient", Unit: "Count", Value: s.InvalidClient},
+		{Name: "MassInvalidGrant", Unit: "Count", Value: s.MassInvalidGrant},
+		{Name: "RevocationsHeldBack", Unit: "Count", Value: s.HeldBack},
 		{Name: "DurationMs", Unit: "Milliseconds", Value: s.Duration.Milliseconds()},
 	}
 }

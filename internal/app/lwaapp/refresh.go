@@ -56,6 +56,11 @@ func loadRefreshConfig(getenv app.Getenv) (refreshConfig, error) {
 		ConfirmAttempts: number("INVALID_GRANT_CONFIRMATIONS", refresh.DefaultConfirmAttempts, 1, 100),
 		ConfirmSpan:     time.Duration(number("INVALID_GRANT_CONFIRM_SECONDS", int(refresh.DefaultConfirmSpan/time.Second), 0, 7*86400)) * time.Second,
 		DeadTTL:         time.Duration(number("REAUTHORIZATION_TTL_DAYS", int(refresh.DefaultDeadTTL/(24*time.Hour)), 1, 365)) * 24 * time.Hour,
+		// The brake on mass revocation: a run that would mark at least MASS_REVOCATION_MIN sellers
+		// while at least MASS_REVOCATION_SHARE percent of LWA's answers are invalid_grant marks
+		// nobody. A real wave larger than that is let through by raising the minimum for a run.
+		MassRevocationMin:   number("MASS_REVOCATION_MIN", refresh.DefaultMassRevocationMin, 1, 1_000_000),
+		MassRevocationShare: number("MASS_REVOCATION_SHARE", refresh.DefaultMassRevocationShare, 1, 100),
 	}
 	switch v := getenv("REFRESH_CLAIM"); v {
 	case "true":
@@ -82,7 +87,8 @@ func (h *RefreshHandler) Handle(ctx context.Context, _ json.RawMessage) (Refresh
 	s, err := h.Job.Run(ctx)
 	res := RefreshResult{
 		Due: s.Due, Refreshed: s.Refreshed, Failed: s.Failed, Revoked: s.Revoked,
-		LeftForNextRun: s.Left, DurationMs: s.Duration.Milliseconds(),
+		LeftForNextRun: s.Left, MassInvalidGrant: s.MassInvalidGrant == 1, HeldBack: s.HeldBack,
+		DurationMs: s.Duration.Milliseconds(),
 	}
 	if err != nil {
 		return res, fmt.Errorf("refresh run: %w", err)
@@ -97,7 +103,10 @@ type RefreshResult struct {
 	Failed         int64 `json:"failed"`
 	Revoked        int64 `json:"revoked"`
 	LeftForNextRun int64 `json:"left_for_next_run"`
-	DurationMs     int64 `json:"duration_ms"`
+	// MassInvalidGrant: the brake held HeldBack sellers back from being marked.
+	MassInvalidGrant bool  `json:"mass_invalid_grant"`
+	HeldBack         int64 `json:"held_back"`
+	DurationMs       int64 `json:"duration_ms"`
 }
 
 // NewRefresh wires the refresh function. Nothing talks to the network here: the secret is fetched
