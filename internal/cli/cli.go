@@ -65,6 +65,9 @@ Commands (none prints a token):
   disconnect [-end-user ID] SELLING_PARTNER_ID REGION  delete a connection and its tokens
   restore SELLING_PARTNER_ID REGION                    put back the refresh token (and end user)
                                                        the last authorization replaced
+  reactivate -marked-since TIME [-until TIME]          re-activate the connections marked
+                                                       reauthorization_required in that window
+                                                       (RFC 3339, or a duration ago such as 2h)
   refresh -now                                         run the refresh function now
   doctor                                               check the secret, the app ID, the alarm
                                                        subscriptions; print the URIs to register
@@ -110,6 +113,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		"show":        c.show,
 		"disconnect":  c.disconnect,
 		"restore":     c.restore,
+		"reactivate":  c.reactivate,
 		"refresh":     c.refresh,
 		"doctor":      c.doctor,
 	}[cmd]

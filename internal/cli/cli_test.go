@@ -22,6 +22,7 @@ import (
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/cli"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
+	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
@@ -189,5 +190,43 @@ func TestRefreshNowAndDoctor(t *testing.T) {
 	code, out, _ = bad.run("doctor")
 	if code != 1 || !strings.Contains(out, "FAIL  the LWA secret") || !strings.Contains(out, "FAIL  the alarm topic") {
 		t.Fatalf("doctor on a bad stack: %d\n%s", code, out)
+	}
+}
+
+// TestReactivateAfterAMassRevocation: connections marked by mistake in a window come back active,
+// with their tokens; one marked before the window stays.
+func TestReactivateAfterAMassRevocation(t *testing.T) {
+	f := newFixture(t, goodSecret, true)
+	for _, seller := range []string{"A1OLD", "A2NEW", "A3NEW"} {
+		f.save(seller, "alice", "Atzr|"+seller, now.Add(-72*time.Hour))
+	}
+	mark := func(seller string, at time.Time) {
+		t.Helper()
+		it, err := f.store.Get(t.Context(), seller, amazon.RegionEU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := refresh.Due{SellingPartnerID: seller, Region: amazon.RegionEU, RefreshToken: it.RefreshToken, Version: it.Version}
+		if err := f.store.MarkReauthorizationRequired(t.Context(), d, at, at.Add(30*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark("A1OLD", now.Add(-48*time.Hour))
+	mark("A2NEW", now.Add(-time.Hour))
+	mark("A3NEW", now.Add(-30*time.Minute))
+	if code, out, errs := f.run("reactivate", "-marked-since", "2h"); code != 0 || !strings.Contains(out, "re-activated 2 connection(s)") {
+		t.Fatalf("reactivate: %d %s%s", code, out, errs)
+	}
+	for seller, want := range map[string]dynamo.Status{"A1OLD": dynamo.StatusReauthorizationRequired, "A2NEW": dynamo.StatusActive, "A3NEW": dynamo.StatusActive} {
+		it, err := f.store.Get(t.Context(), seller, amazon.RegionEU)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Status != want || it.RefreshToken != "Atzr|"+seller || (want == dynamo.StatusActive && !it.ExpiresAt.IsZero()) {
+			t.Errorf("%s: status %s, token kept %v, TTL %v", seller, it.Status, it.RefreshToken == "Atzr|"+seller, it.ExpiresAt)
+		}
+	}
+	if code, _, _ := f.run("reactivate"); code != 2 {
+		t.Fatal("reactivate without a window was accepted")
 	}
 }

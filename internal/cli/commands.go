@@ -223,3 +223,43 @@ func (c command) subscriptions(ctx context.Context, topic string) (int, error) {
 	}
 	return n, nil
 }
+
+// reactivate re-activates the connections marked reauthorization_required within a window (a
+// mass revocation by mistake: another app's secret, LWA misbehaving). Their tokens were kept;
+// they become active and due now, so the next refresh run checks each with Amazon.
+func (c command) reactivate(ctx context.Context, args []string) error {
+	fs := quietFlags("reactivate")
+	since := fs.String("marked-since", "", "the window's start: RFC 3339, or a duration ago (e.g. 2h)")
+	until := fs.String("until", "", "the window's end (default now)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *since == "" {
+		return usageError("reactivate takes -marked-since TIME [-until TIME]")
+	}
+	from, err := c.when(*since)
+	if err != nil {
+		return usageError("-marked-since: " + err.Error())
+	}
+	var to time.Time
+	if *until != "" {
+		if to, err = c.when(*until); err != nil {
+			return usageError("-until: " + err.Error())
+		}
+	}
+	n, err := c.store.Reactivate(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	c.out("re-activated %d connection(s) marked since %s; the next refresh run checks each with Amazon\n", n, day(from))
+	return nil
+}
+
+// when reads a time: RFC 3339, or a duration before now.
+func (c command) when(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time nor a duration such as 2h", v)
+	}
+	return c.now().Add(-d), nil
+}
