@@ -104,6 +104,9 @@ type stack struct {
 	callback  *httpapi.Handler
 	// connectAPI is the app's backend API (connect sessions, connections).
 	connectAPI *httpapi.BackendHandler
+	// recorders records, per function ("authorize", "login", "callback", "connect-api", "events",
+	// "refresh", "rotate"), every AWS operation with its input: what that function's IAM role must allow.
+	recorders map[string]*awstest.CallCounter
 }
 
 type option func(*stack)
@@ -153,19 +156,34 @@ func (s *stack) runtime(cfg aws.Config) app.Runtime {
 	}
 }
 
+// recorded returns a copy of cfg whose clients are recorded as the function's (s.recorders[function]),
+// in addition to whatever cfg already counts.
+func (s *stack) recorded(function string, cfg aws.Config) aws.Config {
+	if s.recorders == nil {
+		s.recorders = map[string]*awstest.CallCounter{}
+	}
+	c := cfg.Copy()
+	if r, ok := s.recorders[function]; ok {
+		r.Record(&c)
+	} else {
+		s.recorders[function] = awstest.CountCalls(&c)
+	}
+	return c
+}
+
 func (s *stack) wire(cfg aws.Config) {
 	s.t.Helper()
 	var err error
-	if s.authorize, err = flowapp.NewAuthorize(s.runtime(cfg)); err != nil {
+	if s.authorize, err = flowapp.NewAuthorize(s.runtime(s.recorded("authorize", cfg))); err != nil {
 		s.t.Fatalf("NewAuthorize: %v", err)
 	}
-	if s.login, err = flowapp.NewLogin(s.runtime(cfg)); err != nil {
+	if s.login, err = flowapp.NewLogin(s.runtime(s.recorded("login", cfg))); err != nil {
 		s.t.Fatalf("NewLogin: %v", err)
 	}
-	if s.callback, err = lwaapp.NewCallback(s.runtime(cfg)); err != nil {
+	if s.callback, err = lwaapp.NewCallback(s.runtime(s.recorded("callback", cfg))); err != nil {
 		s.t.Fatalf("NewCallback: %v", err)
 	}
-	if s.connectAPI, err = flowapp.NewConnectAPI(s.runtime(cfg)); err != nil {
+	if s.connectAPI, err = flowapp.NewConnectAPI(s.runtime(s.recorded("connect-api", cfg))); err != nil {
 		s.t.Fatalf("NewConnectAPI: %v", err)
 	}
 }

@@ -19,6 +19,14 @@ import (
 type CallCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	calls  []Call
+}
+
+// Call is one recorded operation with its input, the typed SDK input (e.g. *dynamodb.UpdateItemInput),
+// from which a test reads the resources the call touched (table, index, secret, bus).
+type Call struct {
+	Op    string // as a key of Counts: "DynamoDB.UpdateItem"
+	Input any
 }
 
 // CountCalls adds a counting middleware to cfg; clients built from cfg afterwards are counted.
@@ -26,6 +34,13 @@ type CallCounter struct {
 // spaces and the operation name: "DynamoDB.PutItem", "SecretsManager.GetSecretValue".
 func CountCalls(cfg *aws.Config) *CallCounter {
 	c := &CallCounter{counts: map[string]int{}}
+	c.Record(cfg)
+	return c
+}
+
+// Record adds c's counting middleware to cfg as well, so that one counter can follow the clients of
+// several configurations (e.g. one function wired again after a change of its environment).
+func (c *CallCounter) Record(cfg *aws.Config) {
 	id := fmt.Sprintf("awstest.CountCalls.%p", c)
 	// Clip so that appending never writes into an array shared with the Config this one was copied from.
 	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(stack *middleware.Stack) error {
@@ -33,17 +48,24 @@ func CountCalls(cfg *aws.Config) *CallCounter {
 			ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler,
 		) (middleware.InitializeOutput, middleware.Metadata, error) {
 			service := strings.ReplaceAll(awsmiddleware.GetServiceID(ctx), " ", "")
-			c.add(service + "." + awsmiddleware.GetOperationName(ctx))
+			c.add(service+"."+awsmiddleware.GetOperationName(ctx), in.Parameters)
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)
 	})
-	return c
 }
 
-func (c *CallCounter) add(op string) {
+func (c *CallCounter) add(op string, input any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts[op]++
+	c.calls = append(c.calls, Call{Op: op, Input: input})
+}
+
+// Calls returns the recorded operations in order, with their inputs.
+func (c *CallCounter) Calls() []Call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls)
 }
 
 // Counts returns a copy of the counts by operation.
@@ -76,4 +98,5 @@ func (c *CallCounter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.counts)
+	c.calls = nil
 }
