@@ -13,8 +13,49 @@ import (
 	"time"
 
 	"github.com/sellerauth/sellerauth/events"
-	"github.com/sellerauth/sellerauth/internal/authflow"
-	"github.com/sellerauth/sellerauth/internal/dynamo"
+)
+
+// Item is what the events need of a token table item (an image of a stream record). It is its
+// own small type, decoded by the function's adapter straight from the stream record, so that the
+// events function links neither the DynamoDB client nor its schemas: each linked package's init
+// runs on every cold start (make bench-coldstart).
+type Item struct {
+	SellingPartnerID      string
+	Region                string
+	AccountType           string
+	Status                string // active, reauthorization_required
+	EndUserID             string
+	AuthorizedAt          time.Time
+	ReauthorizeBy         time.Time
+	Version               int64
+	Lifecycle             string // the marker of a lifecycle write (docs/events.md)
+	SessionID             string
+	ReauthorizationNotice int
+}
+
+// Session is what the events need of a connect session's item.
+type Session struct {
+	ID               string
+	EndUserID        string
+	Status           string
+	Error            string
+	SellingPartnerID string
+	Region           string
+	AccountType      string
+	OwnerEndUserID   string
+}
+
+// The values the classification compares against: the token table's statuses and lifecycle
+// markers, and the session's (internal/dynamo and internal/authflow write them; the events tests
+// in internal/app drive the real writers, so a renamed value fails there).
+const (
+	statusActive               = "active"
+	lifecycleAuthorized        = "authorized"
+	lifecycleRestored          = "restored"
+	lifecycleReauthRequired    = "reauthorization_required"
+	lifecycleReauthDue         = "reauthorization_due"
+	sessionFailed              = "failed"
+	sessionConnectedToAnotherU = "connected_to_another_user"
 )
 
 // Change is one stream record, decoded.
@@ -27,8 +68,8 @@ type Change struct {
 	ByTTL bool
 	At    time.Time // when the change happened (the record's approximate creation time)
 	// Exactly one of the pairs is set: a token-table record or a session-table record.
-	OldToken, NewToken     *dynamo.Item
-	OldSession, NewSession *authflow.Session
+	OldToken, NewToken     *Item
+	OldSession, NewSession *Session
 }
 
 // Event is one event for the bus.
@@ -69,15 +110,15 @@ func Classify(c Change) (string, events.Detail, bool) {
 	n := *c.NewToken
 	d := detail(n, c.At)
 	switch n.Lifecycle {
-	case dynamo.LifecycleReauthorizationRequired:
+	case lifecycleReauthRequired:
 		return events.ConnectionNeedsReauthorization, d, true
-	case dynamo.LifecycleReauthorizationDue:
+	case lifecycleReauthDue:
 		if c.OldToken != nil && c.OldToken.ReauthorizationNotice == n.ReauthorizationNotice {
 			return "", events.Detail{}, false // the same notice again: not a change
 		}
 		d.DaysLeft = n.ReauthorizationNotice
 		return events.ConnectionReauthorizationDue, d, true
-	case dynamo.LifecycleAuthorized, dynamo.LifecycleRestored:
+	case lifecycleAuthorized, lifecycleRestored:
 		if c.OldToken != nil && c.OldToken.Lifecycle == n.Lifecycle && c.OldToken.Version == n.Version {
 			return "", events.Detail{}, false
 		}
@@ -89,7 +130,7 @@ func Classify(c Change) (string, events.Detail, bool) {
 // classifyAuthorization names a new authorization by what it replaced: nothing (or a dead
 // connection of someone else) is a new connection; the same user's a renewal; another anonymous
 // authorization's, in anonymous mode, a replacement.
-func classifyAuthorization(old *dynamo.Item, n dynamo.Item, d events.Detail) (string, events.Detail, bool) {
+func classifyAuthorization(old *Item, n Item, d events.Detail) (string, events.Detail, bool) {
 	d.SessionID = n.SessionID
 	if old == nil || old.Status == "" {
 		return events.ConnectionCreated, d, true
@@ -98,7 +139,7 @@ func classifyAuthorization(old *dynamo.Item, n dynamo.Item, d events.Detail) (st
 	switch {
 	case old.EndUserID == n.EndUserID && n.EndUserID != "":
 		return events.ConnectionRenewed, d, true
-	case old.EndUserID == "" && n.EndUserID == "" && old.Status == dynamo.StatusActive:
+	case old.EndUserID == "" && n.EndUserID == "" && old.Status == statusActive:
 		return events.ConnectionReplaced, d, true
 	case old.EndUserID == "" && n.EndUserID == "":
 		return events.ConnectionRenewed, d, true // the anonymous seller again, after its connection died
@@ -111,17 +152,17 @@ func classifyAuthorization(old *dynamo.Item, n dynamo.Item, d events.Detail) (st
 // session change that is an event; the rest of a session's progress the app reads from the API.
 func classifySession(c Change) (string, events.Detail, bool) {
 	n := c.NewSession
-	if c.EventName != "MODIFY" || n == nil || n.Status != authflow.SessionFailed || n.Error != authflow.SessionErrConnectedToAnotherUser {
+	if c.EventName != "MODIFY" || n == nil || n.Status != sessionFailed || n.Error != sessionConnectedToAnotherU {
 		return "", events.Detail{}, false
 	}
-	if c.OldSession != nil && c.OldSession.Status == authflow.SessionFailed {
+	if c.OldSession != nil && c.OldSession.Status == sessionFailed {
 		return "", events.Detail{}, false
 	}
 	return events.ConnectionRefused, events.Detail{
 		EndUserID:        n.EndUserID,
 		SellingPartnerID: n.SellingPartnerID,
-		Region:           string(n.Region),
-		AccountType:      string(n.AccountType),
+		Region:           n.Region,
+		AccountType:      n.AccountType,
 		Status:           "refused",
 		OwnerEndUserID:   n.OwnerEndUserID,
 		SessionID:        n.ID,
@@ -129,13 +170,13 @@ func classifySession(c Change) (string, events.Detail, bool) {
 	}, true
 }
 
-func detail(it dynamo.Item, at time.Time) events.Detail {
+func detail(it Item, at time.Time) events.Detail {
 	return events.Detail{
 		EndUserID:        it.EndUserID,
 		SellingPartnerID: it.SellingPartnerID,
-		Region:           string(it.Region),
-		AccountType:      string(it.AccountType),
-		Status:           string(it.Status),
+		Region:           it.Region,
+		AccountType:      it.AccountType,
+		Status:           it.Status,
 		AuthorizedAt:     timePtr(it.AuthorizedAt),
 		ReauthorizeBy:    timePtr(it.ReauthorizeBy),
 		Version:          it.Version,

@@ -8,45 +8,47 @@ import (
 	"time"
 
 	"github.com/sellerauth/sellerauth/events"
-	"github.com/sellerauth/sellerauth/internal/amazon"
-	"github.com/sellerauth/sellerauth/internal/authflow"
-	"github.com/sellerauth/sellerauth/internal/dynamo"
+)
+
+// The values the writers (internal/dynamo, internal/authflow) store.
+const (
+	active = "active"
+	dead   = "reauthorization_required"
 )
 
 var at = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-func item(endUser string, status dynamo.Status, lifecycle string, version int64) *dynamo.Item {
-	return &dynamo.Item{SellingPartnerID: "A1", Region: amazon.RegionEU, EndUserID: endUser, Status: status,
-		Lifecycle: lifecycle, Version: version, AuthorizedAt: at, ReauthorizeBy: at.AddDate(0, 0, 365),
-		RefreshToken: "Atzr|secret", AccessToken: "Atza|secret"}
+func item(endUser, status, lifecycle string, version int64) *Item {
+	return &Item{SellingPartnerID: "A1", Region: "eu", EndUserID: endUser, Status: status,
+		Lifecycle: lifecycle, Version: version, AuthorizedAt: at, ReauthorizeBy: at.AddDate(0, 0, 365)}
 }
 
 func TestClassify(t *testing.T) {
-	due := item("alice", dynamo.StatusActive, dynamo.LifecycleReauthorizationDue, 5)
+	due := item("alice", active, "reauthorization_due", 5)
 	due.ReauthorizationNotice = 7
-	sameDue := item("alice", dynamo.StatusActive, dynamo.LifecycleReauthorizationDue, 4)
+	sameDue := item("alice", active, "reauthorization_due", 4)
 	sameDue.ReauthorizationNotice = 7
 	for _, tc := range []struct {
 		name string
 		c    Change
 		want string
 	}{
-		{"first authorization", Change{EventName: "INSERT", NewToken: item("alice", dynamo.StatusActive, "authorized", 1)}, events.ConnectionCreated},
-		{"renewal", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusActive, "", 7), NewToken: item("alice", dynamo.StatusActive, "authorized", 8)}, events.ConnectionRenewed},
-		{"back after revocation", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusReauthorizationRequired, "reauthorization_required", 7), NewToken: item("alice", dynamo.StatusActive, "authorized", 8)}, events.ConnectionRenewed},
-		{"another user over a dead connection", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusReauthorizationRequired, "", 7), NewToken: item("bob", dynamo.StatusActive, "authorized", 8)}, events.ConnectionCreated},
-		{"anonymous over anonymous", Change{EventName: "MODIFY", OldToken: item("", dynamo.StatusActive, "", 3), NewToken: item("", dynamo.StatusActive, "authorized", 4)}, events.ConnectionReplaced},
-		{"restored", Change{EventName: "MODIFY", OldToken: item("bob", dynamo.StatusActive, "", 3), NewToken: item("alice", dynamo.StatusActive, "restored", 4)}, events.ConnectionCreated},
-		{"plain refresh", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusActive, "authorized", 1), NewToken: item("alice", dynamo.StatusActive, "", 2)}, ""},
-		{"revocation confirmed", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusActive, "", 4), NewToken: item("alice", dynamo.StatusReauthorizationRequired, "reauthorization_required", 5)}, events.ConnectionNeedsReauthorization},
-		{"reminder", Change{EventName: "MODIFY", OldToken: item("alice", dynamo.StatusActive, "", 4), NewToken: due}, events.ConnectionReauthorizationDue},
+		{"first authorization", Change{EventName: "INSERT", NewToken: item("alice", active, "authorized", 1)}, events.ConnectionCreated},
+		{"renewal", Change{EventName: "MODIFY", OldToken: item("alice", active, "", 7), NewToken: item("alice", active, "authorized", 8)}, events.ConnectionRenewed},
+		{"back after revocation", Change{EventName: "MODIFY", OldToken: item("alice", dead, "reauthorization_required", 7), NewToken: item("alice", active, "authorized", 8)}, events.ConnectionRenewed},
+		{"another user over a dead connection", Change{EventName: "MODIFY", OldToken: item("alice", dead, "", 7), NewToken: item("bob", active, "authorized", 8)}, events.ConnectionCreated},
+		{"anonymous over anonymous", Change{EventName: "MODIFY", OldToken: item("", active, "", 3), NewToken: item("", active, "authorized", 4)}, events.ConnectionReplaced},
+		{"restored", Change{EventName: "MODIFY", OldToken: item("bob", active, "", 3), NewToken: item("alice", active, "restored", 4)}, events.ConnectionCreated},
+		{"plain refresh", Change{EventName: "MODIFY", OldToken: item("alice", active, "authorized", 1), NewToken: item("alice", active, "", 2)}, ""},
+		{"revocation confirmed", Change{EventName: "MODIFY", OldToken: item("alice", active, "", 4), NewToken: item("alice", dead, "reauthorization_required", 5)}, events.ConnectionNeedsReauthorization},
+		{"reminder", Change{EventName: "MODIFY", OldToken: item("alice", active, "", 4), NewToken: due}, events.ConnectionReauthorizationDue},
 		{"same reminder again", Change{EventName: "MODIFY", OldToken: sameDue, NewToken: due}, ""},
-		{"disconnect", Change{EventName: "REMOVE", OldToken: item("alice", dynamo.StatusActive, "", 4)}, events.ConnectionDisconnected},
-		{"TTL purge", Change{EventName: "REMOVE", ByTTL: true, OldToken: item("alice", dynamo.StatusReauthorizationRequired, "", 4)}, events.ConnectionDisconnected},
-		{"refused session", Change{EventName: "MODIFY", OldSession: &authflow.Session{Status: authflow.SessionCallback},
-			NewSession: &authflow.Session{ID: "cs_x", EndUserID: "bob", Status: authflow.SessionFailed, Error: authflow.SessionErrConnectedToAnotherUser, OwnerEndUserID: "alice"}}, events.ConnectionRefused},
-		{"other session failure", Change{EventName: "MODIFY", NewSession: &authflow.Session{Status: authflow.SessionFailed, Error: authflow.SessionErrCodeRejected}}, ""},
-		{"session connected", Change{EventName: "MODIFY", NewSession: &authflow.Session{Status: authflow.SessionConnected}}, ""},
+		{"disconnect", Change{EventName: "REMOVE", OldToken: item("alice", active, "", 4)}, events.ConnectionDisconnected},
+		{"TTL purge", Change{EventName: "REMOVE", ByTTL: true, OldToken: item("alice", dead, "", 4)}, events.ConnectionDisconnected},
+		{"refused session", Change{EventName: "MODIFY", OldSession: &Session{Status: "callback"},
+			NewSession: &Session{ID: "cs_x", EndUserID: "bob", Status: "failed", Error: "connected_to_another_user", OwnerEndUserID: "alice"}}, events.ConnectionRefused},
+		{"other session failure", Change{EventName: "MODIFY", NewSession: &Session{Status: "failed", Error: "code_rejected"}}, ""},
+		{"session connected", Change{EventName: "MODIFY", NewSession: &Session{Status: "connected"}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, d, ok := Classify(tc.c)
@@ -109,10 +111,10 @@ func (b *recordingBus) Put(_ context.Context, batch []Event) ([]error, error) {
 func changes(n int) []Change {
 	var out []Change
 	for i := range n {
-		it := item("alice", dynamo.StatusActive, "authorized", 1)
+		it := item("alice", active, "authorized", 1)
 		it.SellingPartnerID = string(rune('A'+i%26)) + string(rune('a'+i/26))
 		out = append(out, Change{EventName: "INSERT", NewToken: it, SequenceNumber: it.SellingPartnerID})
-		out = append(out, Change{EventName: "MODIFY", NewToken: item("alice", dynamo.StatusActive, "", 2)}) // a refresh: no event
+		out = append(out, Change{EventName: "MODIFY", NewToken: item("alice", active, "", 2)}) // a refresh: no event
 	}
 	return out
 }

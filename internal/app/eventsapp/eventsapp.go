@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/eventbus"
 	"github.com/sellerauth/sellerauth/internal/lifecycle"
 )
@@ -73,6 +72,8 @@ func (h *Handler) failFrom(ctx context.Context, e lambdaevents.DynamoDBEvent, st
 }
 
 // Change decodes a stream record of the token or the session table (told apart by their keys).
+// It reads the images straight from the record (attribute names of docs/contract.md), without the
+// SDK's DynamoDB types: linking them would add their schemas' init to every cold start.
 func Change(rec lambdaevents.DynamoDBEventRecord) (lifecycle.Change, error) {
 	c := lifecycle.Change{
 		SequenceNumber: rec.Change.SequenceNumber,
@@ -85,18 +86,14 @@ func Change(rec lambdaevents.DynamoDBEventRecord) (lifecycle.Change, error) {
 	}
 	_, session := rec.Change.Keys["session_id"]
 	for _, side := range []struct {
-		image map[string]lambdaevents.DynamoDBAttributeValue
+		image image
 		new   bool
 	}{{rec.Change.OldImage, false}, {rec.Change.NewImage, true}} {
 		if len(side.image) == 0 {
 			continue
 		}
-		av, err := attributes(side.image)
-		if err != nil {
-			return lifecycle.Change{}, err
-		}
 		if session {
-			s, err := dynamo.DecodeSession(av)
+			s, err := side.image.session()
 			if err != nil {
 				return lifecycle.Change{}, err
 			}
@@ -107,7 +104,7 @@ func Change(rec lambdaevents.DynamoDBEventRecord) (lifecycle.Change, error) {
 			}
 			continue
 		}
-		it, err := dynamo.DecodeItem(av)
+		it, err := side.image.item()
 		if err != nil {
 			return lifecycle.Change{}, err
 		}
@@ -120,53 +117,91 @@ func Change(rec lambdaevents.DynamoDBEventRecord) (lifecycle.Change, error) {
 	return c, nil
 }
 
-// attributes converts a stream image from aws-lambda-go's form to the SDK's.
-func attributes(m map[string]lambdaevents.DynamoDBAttributeValue) (map[string]types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		av, err := attribute(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		out[k] = av
+// image is a stream record's item.
+type image map[string]lambdaevents.DynamoDBAttributeValue
+
+// str reads a string attribute: "" when absent or NULL.
+func (m image) str(name string) (string, error) {
+	v, ok := m[name]
+	if !ok || v.IsNull() {
+		return "", nil
 	}
-	return out, nil
+	if v.DataType() != lambdaevents.DataTypeString {
+		return "", fmt.Errorf("attribute %s is not a string", name)
+	}
+	return v.String(), nil
 }
 
-func attribute(v lambdaevents.DynamoDBAttributeValue) (types.AttributeValue, error) {
-	switch v.DataType() {
-	case lambdaevents.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}, nil
-	case lambdaevents.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}, nil
-	case lambdaevents.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
-	case lambdaevents.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}, nil
-	case lambdaevents.DataTypeBinary:
-		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
-	case lambdaevents.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
-	case lambdaevents.DataTypeNumberSet:
-		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
-	case lambdaevents.DataTypeBinarySet:
-		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
-	case lambdaevents.DataTypeMap:
-		m, err := attributes(v.Map())
-		if err != nil {
-			return nil, err
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
-	case lambdaevents.DataTypeList:
-		var l []types.AttributeValue
-		for _, x := range v.List() {
-			av, err := attribute(x)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, av)
-		}
-		return &types.AttributeValueMemberL{Value: l}, nil
+// num reads a whole-number attribute: 0 when absent.
+func (m image) num(name string) (int64, error) {
+	v, ok := m[name]
+	if !ok || v.IsNull() {
+		return 0, nil
 	}
-	return nil, errors.New("unknown attribute type")
+	if v.DataType() != lambdaevents.DataTypeNumber {
+		return 0, fmt.Errorf("attribute %s is not a number", name)
+	}
+	n, err := strconv.ParseInt(v.Number(), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// reader collects the first error of a series of reads.
+type reader struct {
+	m   image
+	err error
+}
+
+func (r *reader) s(name string) string {
+	v, err := r.m.str(name)
+	r.err = errors.Join(r.err, err)
+	return v
+}
+
+func (r *reader) n(name string) int64 {
+	v, err := r.m.num(name)
+	r.err = errors.Join(r.err, err)
+	return v
+}
+
+func (r *reader) t(name string) time.Time {
+	if v := r.n(name); v != 0 {
+		return time.Unix(v, 0).UTC()
+	}
+	return time.Time{}
+}
+
+func (m image) item() (lifecycle.Item, error) {
+	r := &reader{m: m}
+	it := lifecycle.Item{
+		SellingPartnerID:      r.s("selling_partner_id"),
+		Region:                r.s("region"),
+		AccountType:           r.s("account_type"),
+		Status:                r.s("status"),
+		EndUserID:             r.s("end_user_id"),
+		AuthorizedAt:          r.t("authorized_at"),
+		ReauthorizeBy:         r.t("reauthorize_by"),
+		Version:               r.n("version"),
+		Lifecycle:             r.s("lifecycle"),
+		SessionID:             r.s("session_id"),
+		ReauthorizationNotice: int(r.n("reauthorization_notice")),
+	}
+	return it, r.err
+}
+
+func (m image) session() (lifecycle.Session, error) {
+	r := &reader{m: m}
+	s := lifecycle.Session{
+		ID:               r.s("session_id"),
+		EndUserID:        r.s("end_user_id"),
+		Status:           r.s("status"),
+		Error:            r.s("error"),
+		SellingPartnerID: r.s("selling_partner_id"),
+		Region:           r.s("region"),
+		AccountType:      r.s("account_type"),
+		OwnerEndUserID:   r.s("owner_end_user_id"),
+	}
+	return s, r.err
 }
