@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/sellerauth/sellerauth/internal/devstack"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
@@ -71,6 +73,9 @@ func banner(st *devstack.Stack) string {
 	sig := fmt.Sprintf("curl --aws-sigv4 \"aws:amz:%s:execute-api\" --user %s:%s", devstack.Region, devstack.DevAccessKeyID, devstack.DevSecretAccessKey)
 	fmt.Fprintf(&b, "      %s -H 'Content-Type: application/json' -d '{\"end_user_id\":\"alice\",\"marketplace\":\"DE\"}' %s/connect/sessions\n", sig, st.URL)
 	fmt.Fprintf(&b, "      %s '%s/connections?end_user_id=alice'\n", sig, st.URL)
+	fmt.Fprintf(&b, "\n    Operator's CLI (docs/operations.md) against this stack:\n")
+	fmt.Fprintf(&b, "      AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=devstack AWS_SECRET_ACCESS_KEY=devstack \\\n", aws.ToString(st.AWS.BaseEndpoint), devstack.Region)
+	fmt.Fprintf(&b, "        go run ./cmd/sellerauth -table %s connections\n", st.TokenTable)
 	b.WriteString("\n    Ctrl-C stops everything.\n\n")
 	return b.String()
 }
