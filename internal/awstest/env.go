@@ -33,6 +33,7 @@ type Env struct {
 
 	srv         *server
 	unreachable net.Listener
+	own         bool // started by StartOwn for one test, not shared
 }
 
 var shared struct {
@@ -77,6 +78,10 @@ func newEnv() (*Env, error) {
 		return nil, err
 	}
 	go refuseAll(l)
+	return newEnvOn(srv, l), nil
+}
+
+func newEnvOn(srv *server, l net.Listener) *Env {
 	cfg := config(srv.endpoint)
 	return &Env{
 		Endpoint:       srv.endpoint,
@@ -85,7 +90,7 @@ func newEnv() (*Env, error) {
 		SecretsManager: secretsmanager.NewFromConfig(cfg),
 		srv:            srv,
 		unreachable:    l,
-	}, nil
+	}
 }
 
 func (e *Env) close() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -31,7 +32,10 @@ type server struct {
 }
 
 // startServer starts moto_server on a free local port and waits until it answers.
-func startServer() (*server, error) {
+func startServer() (*server, error) { return startServerWith(nil) }
+
+// startServerWith starts moto_server with extra environment variables ("NAME=value") added to ours.
+func startServerWith(extraEnv []string) (*server, error) {
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, errors.New(installHint)
@@ -42,7 +46,7 @@ func startServer() (*server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pick a port for moto_server: %w", err)
 		}
-		s, err := launch(path, port)
+		s, err := launch(path, port, extraEnv)
 		if err == nil {
 			return s, nil
 		}
@@ -60,13 +64,16 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func launch(path string, port int) (*server, error) {
+func launch(path string, port int, extraEnv []string) (*server, error) {
 	s := &server{
 		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		output:   &tail{max: 16 << 10},
 		done:     make(chan struct{}),
 	}
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if len(extraEnv) > 0 {
+		cmd.Env = append(os.Environ(), extraEnv...)
+	}
 	cmd.Stdout = s.output
 	cmd.Stderr = s.output
 	cmd.SysProcAttr = sysProcAttr()
