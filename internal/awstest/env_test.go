@@ -3,7 +3,6 @@ package awstest_test
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -129,7 +128,6 @@ func TestUnreachable(t *testing.T) {
 	cfg := env.Unreachable()
 	calls := awstest.CountCalls(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	start := time.Now()
 	_, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{
 		TableName: aws.String("any"),
 		Key:       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "x"}},
@@ -140,9 +138,6 @@ func TestUnreachable(t *testing.T) {
 	var apiErr interface{ ErrorCode() string }
 	if errors.As(err, &apiErr) {
 		t.Errorf("got an API error %q, want a transport error", apiErr.ErrorCode())
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("failure took %s", d)
 	}
 	if calls.Total() != 1 {
 		t.Errorf("calls = %d", calls.Total())

@@ -273,7 +273,6 @@ func TestSecretsManagerFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		src := credentials.New(tc.client, tc.secretID)
-		start := time.Now()
 		_, err := src.Credentials(t.Context())
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
@@ -284,9 +283,6 @@ func TestSecretsManagerFailures(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.secretID) {
 			t.Errorf("%s: %v does not name the secret", tc.name, err)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s: took %s", tc.name, d)
 		}
 	}
 }

