@@ -14,7 +14,7 @@ import (
 var seen sync.Map
 
 // handle is a consumer Lambda's handler, subscribed with an EventBridge rule on source
-// "sellerauth" (see the README): lambda.StartHandlerFunc(handle).
+// "sellerauth" (see docs/events.md): lambda.StartHandlerFunc(handle).
 func handle(ctx context.Context, e events.Event) error {
 	key := e.Detail.SellingPartnerID + "/" + e.Detail.Region
 	if v, ok := seen.Load(key); ok && v.(int64) >= e.Detail.Version && e.DetailType != events.ConnectionRefused {

@@ -1,6 +1,6 @@
 // Command callback is the callback Lambda function: GET /callback, the redirect URI, which consumes
 // the state, exchanges the code at Login with Amazon and stores the seller's tokens.
-// Its environment is in docs/contract.md and README.md.
+// Its environment is in docs/contract.md.
 package main
 
 import (

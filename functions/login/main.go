@@ -1,6 +1,6 @@
 // Command login is the login Lambda function: GET /login, Amazon's log-in URI step of the website
 // and Appstore-initiated flows.
-// Its environment is in docs/contract.md and README.md.
+// Its environment is in docs/contract.md.
 package main
 
 import (

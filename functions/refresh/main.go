@@ -1,6 +1,6 @@
 // Command refresh is the scheduled refresh Lambda function: it refreshes the access tokens that
-// are due (see README.md, "Keeping tokens fresh").
-// Its environment is in docs/contract.md and README.md.
+// are due (see docs/refresh.md, "Keeping tokens fresh").
+// Its environment is in docs/contract.md.
 package main
 
 import (

@@ -1,6 +1,6 @@
 // Command rotate is the rotate-secret Lambda function: it reads the SP-API notifications Amazon
 // sends when the LWA client secret is about to expire and when a new one was issued, and stores
-// the new secret (see README.md, "Client secret rotation").
+// the new secret (see docs/rotation.md, "Client secret rotation").
 package main
 
 import (

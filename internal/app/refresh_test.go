@@ -84,7 +84,7 @@ func TestRefreshBrakeConfig(t *testing.T) {
 		}
 	}
 	if refresh.DefaultMassRevocationMin != 5 || refresh.DefaultMassRevocationShare != 20 {
-		t.Errorf("defaults %d, %d%%; the README and template say 5 and 20%%", refresh.DefaultMassRevocationMin, refresh.DefaultMassRevocationShare)
+		t.Errorf("defaults %d, %d%%; docs/refresh.md and the template say 5 and 20%%", refresh.DefaultMassRevocationMin, refresh.DefaultMassRevocationShare)
 	}
 }
 

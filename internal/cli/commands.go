@@ -201,7 +201,7 @@ func (c command) secretShape(ctx context.Context, arn string) (string, string) {
 	if t, err := time.Parse(time.RFC3339, v.ExpiresAt); err == nil {
 		left := t.Sub(c.now())
 		if left < 30*24*time.Hour {
-			return what, fmt.Sprintf("the client secret expires in %d days: rotate it (README: Client secret rotation)", int(left.Hours()/24))
+			return what, fmt.Sprintf("the client secret expires in %d days: rotate it (docs/rotation.md)", int(left.Hours()/24))
 		}
 	}
 	return what, ""

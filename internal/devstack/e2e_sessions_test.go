@@ -397,7 +397,7 @@ func (l *teeLogs) contains(v string) bool {
 }
 
 // screenshotDir resolves a relative E2E_SCREENSHOTS against the repository root, not the package
-// directory go test runs in: E2E_SCREENSHOTS=docs/screenshots means the README's images.
+// directory go test runs in: E2E_SCREENSHOTS=docs/screenshots means the images of README.md and docs/local.md.
 func screenshotDir(t *testing.T, d string) string {
 	if filepath.IsAbs(d) {
 		return d

@@ -257,7 +257,7 @@ func (h *Handler) expiry(ctx context.Context, n Notification) (Outcome, error) {
 	if !expires.IsZero() {
 		days = strconv.Itoa(int(expires.Sub(h.now()).Hours() / 24))
 	}
-	log.WarnContext(ctx, "the LWA client secret expires soon: rotate it (README: Client secret rotation)",
+	log.WarnContext(ctx, "the LWA client secret expires soon: rotate it (docs/rotation.md)",
 		"expires", logTime(expires), "days_left", days, "reason", p.ClientSecretExpiryReason)
 	h.metric(MetricExpiryWarning)
 	return ExpiryWarned, nil
