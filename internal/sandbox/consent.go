@@ -109,7 +109,7 @@ type consentError struct {
 	Code, Message string
 }
 
-// checkConsentURL applies Amazon's checks of the consent URL, in the order of AMAZON.md.
+// checkConsentURL applies Amazon's checks of the consent URL, in the order of docs/amazon.md.
 func (s *Sandbox) checkConsentURL(q url.Values) (redirectURI string, sent bool, e *consentError) {
 	app := s.app
 	id := q.Get("application_id")

@@ -4,7 +4,7 @@
 // Appstore-initiated authorization at the app's log-in URI (appstore.go), Amazon's consent errors (MD1000,
 // MD5101, MD5110) and an admin page to revoke a seller (consent.go) and to rotate the client secret,
 // which sends Amazon's APPLICATION_OAUTH_CLIENT_NEW_SECRET notification to Options.Notify
-// (notify.go). It follows the facts in AMAZON.md (form-encoded POST, client credentials in the
+// (notify.go). It follows the facts in docs/amazon.md (form-encoded POST, client credentials in the
 // body or as HTTP Basic auth, codes that work once for five minutes, "Atza|"/"Atzr|" tokens,
 // RFC 6749 error answers, secret rotation with an overlap, revocation by the seller) and can
 // inject the failures integrators see from the real endpoint (429, 5xx, slow answers, dropped connections).
