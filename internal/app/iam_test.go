@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -30,8 +29,6 @@ import (
 	"github.com/sellerauth/sellerauth/internal/app/rotateapp"
 	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
-	"github.com/sellerauth/sellerauth/internal/fakeclock"
-	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
 // Least privilege, enforced: each function that uses Secrets Manager (callback, refresh, rotate)
@@ -235,35 +232,6 @@ func policyWithout(stmts []map[string]any, without string) string {
 	}
 	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": out})
 	return string(b)
-}
-
-// newStackOn is newStack against env instead of the shared moto_server.
-func newStackOn(t *testing.T, env *awstest.Env) *stack {
-	t.Helper()
-	s := &stack{t: t, aws: env, clock: fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
-	s.tables = env.CreateTables(t)
-	s.secretID = env.CreateSecret(t, secretJSON(clientID, clientSecret))
-	s.amazon = sandbox.New(sandbox.Options{ClientID: clientID, ClientSecret: clientSecret, Now: s.clock.Now})
-	srv := httptest.NewServer(s.amazon.Handler())
-	t.Cleanup(srv.Close)
-	s.lwaURL = srv.URL + "/auth/o2/token"
-	s.env = map[string]string{
-		"APPLICATION_ID":            applicationID,
-		"APP_DRAFT":                 "true",
-		"REDIRECT_URI":              redirectURI,
-		"DEFAULT_MARKETPLACE":       "US",
-		"STATE_TABLE_NAME":          s.tables.State,
-		"TOKEN_TABLE_NAME":          s.tables.Token,
-		"SESSION_TABLE_NAME":        s.tables.Session,
-		"LWA_CREDENTIALS_SECRET_ID": s.secretID,
-		"ANONYMOUS_AUTHORIZATIONS":  "true",
-		"LWA_TOKEN_URL":             s.lwaURL,
-	}
-	cfg := env.Config.Copy()
-	s.calls = awstest.CountCalls(&cfg)
-	s.cfg = cfg
-	s.wire(cfg)
-	return s
 }
 
 // denials records the IAM actions moto refused (HTTP 403) to the clients of one configuration.

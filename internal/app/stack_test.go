@@ -115,7 +115,13 @@ func withEnv(k, v string) option { return func(s *stack) { s.env[k] = v } }
 
 func newStack(t *testing.T, opts ...option) *stack {
 	t.Helper()
-	s := &stack{t: t, aws: awstest.Start(t), clock: fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
+	return newStackOn(t, awstest.Start(t), opts...)
+}
+
+// newStackOn is newStack against env, e.g. a moto_server of the test's own.
+func newStackOn(t *testing.T, env *awstest.Env, opts ...option) *stack {
+	t.Helper()
+	s := &stack{t: t, aws: env, clock: fakeclock.New(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
 	s.tables = s.aws.CreateTables(t)
 	s.secretID = s.aws.CreateSecret(t, secretJSON(clientID, clientSecret))
 	remember(clientSecret)

@@ -128,8 +128,8 @@ func (s *Service) sessionFrom(r SessionRequest) (Session, error) {
 	case len(r.AmazonState) > 2048 || !printableASCII(r.AmazonState):
 		return Session{}, &FieldError{"amazon_state", "must be at most 2048 printable ASCII characters"}
 	}
-	base, err := m.Origin(t)
-	if err != nil || s.Consent.OriginOverride != "" {
+	base, _ := m.Origin(t) // offered: checked above
+	if s.Consent.OriginOverride != "" {
 		base = s.Consent.OriginOverride
 	}
 	callback, err := amazon.ResolveCallbackURI(r.AmazonCallbackURI, base, s.Consent.OriginOverride)

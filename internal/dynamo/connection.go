@@ -13,6 +13,7 @@ import (
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
 var _ authflow.ConnectionStore = (*TokenStore)(nil)
@@ -151,23 +152,12 @@ func (s *TokenStore) Restore(ctx context.Context, sellingPartnerID string, regio
 		update = update.Remove(owner)
 	}
 	cond := expression.Name(AttrVersion).Equal(expression.Value(it.Version))
-	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
-	if err != nil {
-		return Item{}, fmt.Errorf("restore: build expression: %w", err)
-	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       tokenKey(sellingPartnerID, region),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
-	if isConditionFailed(err) {
+	_, err = s.update(ctx, "restore", sellingPartnerID, region, update, cond, types.ReturnValueNone)
+	if errors.Is(err, refresh.ErrConflict) {
 		return Item{}, errors.New("restore: the connection changed while restoring; run it again")
 	}
 	if err != nil {
-		return Item{}, fmt.Errorf("restore: %w", err)
+		return Item{}, err
 	}
 	return s.Get(ctx, sellingPartnerID, region)
 }

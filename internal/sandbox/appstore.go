@@ -3,7 +3,6 @@ package sandbox
 import (
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 )
@@ -43,17 +42,7 @@ func (s *Sandbox) serveAppstoreAuthorize(w http.ResponseWriter, r *http.Request)
 			Error: &consentError{"MD1000", "This application has no log-in URI or redirect URI: it cannot be authorized from the Appstore."}})
 		return
 	}
-	spid := strings.TrimSpace(r.PostForm.Get("selling_partner_id"))
-	if spid == "" {
-		spid = defaultSellerID(r.PostForm.Get("central"))
-	}
-	at := amazon.Seller
-	if r.PostForm.Get("central") == "vendor" {
-		at = amazon.Vendor
-	}
-	s.mu.Lock()
-	s.consents[spid] = consentRecord{Authorization: Authorization{SellingPartnerID: spid, AccountType: at, Marketplace: r.PostForm.Get("marketplace"), At: s.now()}}
-	s.mu.Unlock()
+	spid := s.recordConsent(r.PostForm)
 	// No redirect_uri was sent (there was no consent URL): the code goes to the first registered one.
 	s.toLoginURI(w, r, pendingConsent{redirectURI: s.app.RedirectURIs[0], sellingPartnerID: spid})
 }

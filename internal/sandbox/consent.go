@@ -194,16 +194,8 @@ func (s *Sandbox) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusOK, messageTemplate, consentPage{App: s.app, Message: "You did not authorize " + s.app.Name + ". Amazon does not tell the application."})
 		return
 	}
-	spid := strings.TrimSpace(r.PostForm.Get("selling_partner_id"))
-	if spid == "" {
-		spid = defaultSellerID(r.PostForm.Get("central"))
-	}
-	at := amazon.Seller
-	if r.PostForm.Get("central") == "vendor" {
-		at = amazon.Vendor
-	}
+	spid := s.recordConsent(r.PostForm)
 	s.mu.Lock()
-	s.consents[spid] = consentRecord{Authorization: Authorization{SellingPartnerID: spid, AccountType: at, Marketplace: r.PostForm.Get("marketplace"), At: s.now()}}
 	direct := s.directFlow || s.app.LoginURI == ""
 	s.mu.Unlock()
 
@@ -365,4 +357,21 @@ func render(w http.ResponseWriter, status int, t *template.Template, data any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = t.Execute(w, data)
+}
+
+// recordConsent remembers the seller's consent from the consent or Appstore form (who, which
+// central, which marketplace) and returns the selling partner ID.
+func (s *Sandbox) recordConsent(form url.Values) string {
+	spid := strings.TrimSpace(form.Get("selling_partner_id"))
+	if spid == "" {
+		spid = defaultSellerID(form.Get("central"))
+	}
+	at := amazon.Seller
+	if form.Get("central") == "vendor" {
+		at = amazon.Vendor
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consents[spid] = consentRecord{Authorization: Authorization{SellingPartnerID: spid, AccountType: at, Marketplace: form.Get("marketplace"), At: s.now()}}
+	return spid
 }

@@ -75,12 +75,8 @@ func NewConnectAPI(r app.Runtime) (*httpapi.BackendHandler, error) {
 	ttl, err := app.Int(getenv, "CONNECT_SESSION_TTL_SECONDS", 1800, 60, 86400)
 	errs = append(errs, err)
 	c.SessionTTL = time.Duration(ttl) * time.Second
-	if v := getenv("AMAZON_CONSENT_ORIGIN"); v != "" {
-		if err := amazon.CheckOriginOverride(v); err != nil {
-			errs = append(errs, fmt.Errorf("AMAZON_CONSENT_ORIGIN: %w", err))
-		}
-		c.OriginOverride = strings.TrimSuffix(v, "/")
-	}
+	c.OriginOverride, err = originOverride(getenv)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
@@ -96,6 +92,19 @@ func NewConnectAPI(r app.Runtime) (*httpapi.BackendHandler, error) {
 		ReturnURLs:         c.ReturnURLs,
 	}
 	return &httpapi.BackendHandler{Backend: svc, Log: r.Log, Now: r.Clock()}, nil
+}
+
+// originOverride reads the optional AMAZON_CONSENT_ORIGIN (the sandbox's stand-in for every
+// Seller and Vendor Central origin).
+func originOverride(getenv app.Getenv) (string, error) {
+	v := getenv("AMAZON_CONSENT_ORIGIN")
+	if v == "" {
+		return "", nil
+	}
+	if err := amazon.CheckOriginOverride(v); err != nil {
+		return "", fmt.Errorf("AMAZON_CONSENT_ORIGIN must be an origin such as http://127.0.0.1:9000: %w", err)
+	}
+	return strings.TrimSuffix(v, "/"), nil
 }
 
 func defaultMarketplace(getenv app.Getenv) (amazon.Marketplace, error) {
@@ -141,12 +150,9 @@ func loadFlowConfig(getenv app.Getenv) (flowConfig, error) {
 		}
 		c.Consent.RedirectURI = v
 	}
-	if v := getenv("AMAZON_CONSENT_ORIGIN"); v != "" {
-		if err := amazon.CheckOriginOverride(v); err != nil {
-			errs = append(errs, fmt.Errorf("AMAZON_CONSENT_ORIGIN must be an origin such as http://127.0.0.1:9000: %w", err))
-		}
-		c.Consent.OriginOverride = strings.TrimSuffix(v, "/")
-	}
+	var err error
+	c.Consent.OriginOverride, err = originOverride(getenv)
+	errs = append(errs, err)
 	m, err := defaultMarketplace(getenv)
 	errs = append(errs, err)
 	c.DefaultMarketplace = m
