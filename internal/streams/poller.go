@@ -24,15 +24,20 @@ type Poller struct {
 	Client    API
 	StreamARN string
 	// position holds, per shard, where the next read starts. Each read asks for a fresh iterator
-	// from there rather than keeping the last NextShardIterator: moto restores a table from a copy
-	// when a transaction is canceled, and an iterator taken before would keep reading the
-	// discarded copy of the stream.
+	// from there rather than keeping the last NextShardIterator, and starts at the last record
+	// read rather than after it, to check that record is still there. Both are for moto: it
+	// applies a transaction's writes one by one, stream records included, and restores the tables
+	// from a copy when the transaction is canceled. A read in between sees a record that then
+	// vanishes, and the next write reuses its sequence number. DynamoDB never writes a stream
+	// record for a canceled transaction.
 	position map[string]position
 }
 
 type position struct {
 	sequence string // "" for the shard's beginning
-	at       bool   // start at sequence (a rewind), not after it
+	// eventID is the record at sequence that was already returned; "" after a rewind, when
+	// every record from sequence on is returned again.
+	eventID string
 }
 
 // Batch is the new records of one shard, in order.
@@ -68,8 +73,11 @@ func (p *Poller) Next(ctx context.Context) ([]Batch, error) {
 				if err != nil {
 					return nil, err
 				}
+				if from := p.position[id]; from.eventID != "" && rec.EventID == from.eventID && rec.Change.SequenceNumber == from.sequence {
+					continue // returned before
+				}
 				b.Records = append(b.Records, rec)
-				p.position[id] = position{sequence: rec.Change.SequenceNumber}
+				p.position[id] = position{sequence: rec.Change.SequenceNumber, eventID: rec.EventID}
 			}
 			it = aws.ToString(page.NextShardIterator)
 			if len(page.Records) == 0 {
@@ -93,18 +101,15 @@ func (p *Poller) Skip(ctx context.Context) error {
 // Rewind makes the next Next return again every record from sequenceNumber on (in its shard), as
 // Lambda does after a batch item failure.
 func (p *Poller) Rewind(ctx context.Context, shardID, sequenceNumber string) error {
-	p.position[shardID] = position{sequence: sequenceNumber, at: true}
+	p.position[shardID] = position{sequence: sequenceNumber}
 	return nil
 }
 
 func (p *Poller) iterator(ctx context.Context, shardID string, from position) (string, error) {
 	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(p.StreamARN), ShardId: aws.String(shardID),
 		ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
-	switch {
-	case from.sequence != "" && from.at:
+	if from.sequence != "" {
 		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAtSequenceNumber, aws.String(from.sequence)
-	case from.sequence != "":
-		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(from.sequence)
 	}
 	out, err := p.Client.GetShardIterator(ctx, in)
 	if err != nil {
