@@ -35,9 +35,10 @@ type Poller struct {
 
 type position struct {
 	sequence string // "" for the shard's beginning
-	// eventID is the record at sequence that was already returned; "" after a rewind, when
-	// every record from sequence on is returned again.
-	eventID string
+	// returned says the record at sequence, eventID, was returned already; after a rewind it
+	// was not, and every record from sequence on is returned again.
+	returned bool
+	eventID  string
 }
 
 // Batch is the new records of one shard, in order.
@@ -73,11 +74,11 @@ func (p *Poller) Next(ctx context.Context) ([]Batch, error) {
 				if err != nil {
 					return nil, err
 				}
-				if from := p.position[id]; from.eventID != "" && rec.EventID == from.eventID && rec.Change.SequenceNumber == from.sequence {
+				if from := p.position[id]; from.returned && rec.EventID == from.eventID && rec.Change.SequenceNumber == from.sequence {
 					continue // returned before
 				}
 				b.Records = append(b.Records, rec)
-				p.position[id] = position{sequence: rec.Change.SequenceNumber, eventID: rec.EventID}
+				p.position[id] = position{sequence: rec.Change.SequenceNumber, returned: true, eventID: rec.EventID}
 			}
 			it = aws.ToString(page.NextShardIterator)
 			if len(page.Records) == 0 {
