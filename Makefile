@@ -32,7 +32,7 @@ build-EventsFunction: ## (sam build) the events function's bootstrap into ARTIFA
 build-RefreshFunction: ## (sam build) the refresh function's bootstrap into ARTIFACTS_DIR
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/refresh
 build-RotateSecretFunction: ## (sam build) the rotate-secret function's bootstrap into ARTIFACTS_DIR
-	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/rotate
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/rotatesecret
 # Not a function: the hello-world baseline of bench-coldstart, with the same flags.
 build-ColdstartHello:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/coldstart/hello
@@ -83,7 +83,7 @@ fuzz: ## run each fuzz target for FUZZTIME executions
 	$(GO) test -run '^$$' -fuzz '^FuzzReturnURLAllowed$$' -fuzztime $(FUZZTIME) ./internal/authflow/
 
 measure: tools sizes ## AWS calls per request, events per authorization and per 1,000 refreshes, network calls during init, bootstrap sizes
-	EVENTS_BUDGET_REFRESHES=1000 $(GO) test -count=1 -run '^TestCallBudget' -v ./internal/app/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'
+	EVENTS_BUDGET_REFRESHES=1000 $(GO) test -count=1 -run '^TestCallBudget' -v ./internal/fn/ | grep -E '^(=== RUN|--- |    |ok|FAIL|PASS)'
 
 BENCH_REFRESH_SIZES ?= 1000,10000,100000
 bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due): items read per due item, rate vs the ideal 160/s

@@ -1,18 +1,17 @@
-// Command callback is the callback Lambda function: GET /callback, the redirect URI, which consumes
-// the state, exchanges the code at Login with Amazon and stores the seller's tokens.
-// Its environment is in docs/contract.md.
+// Command callback is the callback function's Lambda entry point; internal/fn/callback wires it
+// (docs/how-it-works.md maps every function).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/fn"
+	"github.com/sellerauth/sellerauth/internal/fn/callback"
 )
 
 func main() {
-	r := app.Start()
-	h, err := lwaapp.NewCallback(r)
+	r := fn.Start()
+	h, err := callback.New(r)
 	if err != nil {
 		r.Fail(err)
 	}

@@ -1,19 +1,17 @@
-// Command connectapi is the connect-api Lambda function: the app's backend API behind API
-// Gateway's IAM authorizer (POST /connect/sessions, GET /connect/sessions/{session_id},
-// GET /connections, DELETE /connections/{selling_partner_id}/{region}). Its environment is in
-// docs/contract.md.
+// Command connect-api is the connect-api function's Lambda entry point; internal/fn/connectapi wires it
+// (docs/how-it-works.md maps every function).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/flowapp"
+	"github.com/sellerauth/sellerauth/internal/fn"
+	"github.com/sellerauth/sellerauth/internal/fn/connectapi"
 )
 
 func main() {
-	r := app.Start()
-	h, err := flowapp.NewConnectAPI(r)
+	r := fn.Start()
+	h, err := connectapi.New(r)
 	if err != nil {
 		r.Fail(err)
 	}

@@ -1,18 +1,17 @@
-// Command events is the events Lambda function: it reads the token and session tables' DynamoDB
-// streams (through event filters that drop plain refreshes) and puts one lifecycle event per
-// change of a connection on EventBridge (docs/events.md).
+// Command events is the events function's Lambda entry point; internal/fn/events wires it
+// (docs/how-it-works.md maps every function).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/eventsapp"
+	"github.com/sellerauth/sellerauth/internal/fn"
+	"github.com/sellerauth/sellerauth/internal/fn/events"
 )
 
 func main() {
-	r := app.Start()
-	h, err := eventsapp.New(r)
+	r := fn.Start()
+	h, err := events.New(r)
 	if err != nil {
 		r.Fail(err)
 	}

@@ -1,18 +1,17 @@
-// Command login is the login Lambda function: GET /login, Amazon's log-in URI step of the website
-// and Appstore-initiated flows.
-// Its environment is in docs/contract.md.
+// Command login is the login function's Lambda entry point; internal/fn/login wires it
+// (docs/how-it-works.md maps every function).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/flowapp"
+	"github.com/sellerauth/sellerauth/internal/fn"
+	"github.com/sellerauth/sellerauth/internal/fn/login"
 )
 
 func main() {
-	r := app.Start()
-	h, err := flowapp.NewLogin(r)
+	r := fn.Start()
+	h, err := login.New(r)
 	if err != nil {
 		r.Fail(err)
 	}

@@ -1,18 +1,17 @@
-// Command refresh is the scheduled refresh Lambda function: it refreshes the access tokens that
-// are due (see docs/refresh.md, "Keeping tokens fresh").
-// Its environment is in docs/contract.md.
+// Command refresh is the refresh function's Lambda entry point; internal/fn/refresh wires it
+// (docs/how-it-works.md maps every function).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sellerauth/sellerauth/internal/app"
-	"github.com/sellerauth/sellerauth/internal/app/lwaapp"
+	"github.com/sellerauth/sellerauth/internal/fn"
+	"github.com/sellerauth/sellerauth/internal/fn/refresh"
 )
 
 func main() {
-	r := app.Start()
-	h, err := lwaapp.NewRefresh(r)
+	r := fn.Start()
+	h, err := refresh.New(r)
 	if err != nil {
 		r.Fail(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ import (
 )
 
 // The flow's rules are tested end to end against moto_server and the Amazon sandbox in
-// internal/app; these tests pin what needs no storage at all.
+// internal/fn; these tests pin what needs no storage at all.
 
 type failingReader struct{}
 
@@ -111,5 +112,30 @@ func TestSessionReportedStatus(t *testing.T) {
 		if got := tc.s.Reported(now); got != tc.want {
 			t.Errorf("%+v reported %q, want %q", tc.s, got, tc.want)
 		}
+	}
+}
+
+func TestNewRefusesAMissingDependency(t *testing.T) {
+	full := Service{Now: time.Now, Random: failingReader{}, States: struct{ StateStore }{}, Sessions: struct{ SessionStore }{},
+		Tokens: struct{ TokenStore }{}, Exchanger: struct{ CodeExchanger }{}, ConnectionStore: struct{ ConnectionStore }{}}
+	for role, needs := range map[Role][]string{
+		RoleAuthorize: {"Now", "Random", "States", "Sessions"},
+		RoleLogin:     {"Now", "Random", "States", "Sessions"},
+		RoleCallback:  {"Now", "Random", "States", "Sessions", "Tokens", "Exchanger"},
+		RoleBackend:   {"Now", "Random", "Sessions", "ConnectionStore"},
+	} {
+		if _, err := New(role, full); err != nil {
+			t.Errorf("%s with every dependency: %v", role, err)
+		}
+		for _, name := range needs {
+			s := full
+			reflect.ValueOf(&s).Elem().FieldByName(name).SetZero()
+			if _, err := New(role, s); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s without %s: error %v, want one naming it", role, name, err)
+			}
+		}
+	}
+	if _, err := New("refresh", full); err == nil {
+		t.Error("an unknown role was accepted")
 	}
 }

@@ -39,6 +39,14 @@ type BackendHandler struct {
 	Now     func() time.Time
 }
 
+// NewBackend serves the connect-api function's routes.
+func NewBackend(b Backend, c Common) (*BackendHandler, error) {
+	if _, err := newHandler(c, b); err != nil {
+		return nil, err
+	}
+	return &BackendHandler{Backend: b, Log: c.Log, Now: c.Now}, nil
+}
+
 // maxBodyBytes bounds a request body: a session request is a few hundred bytes.
 const maxBodyBytes = 16 << 10
 
