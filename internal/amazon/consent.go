@@ -72,15 +72,29 @@ func (c Consent) URL(m Marketplace, t AccountType, state string) (string, error)
 	return b.String(), nil
 }
 
-// CheckRedirectURI validates REDIRECT_URI at start-up. Amazon compares it with the redirect URIs
-// registered for the app, so it must be an absolute http(s) URL; a "#" fragment makes Amazon show
-// MD5110, and userinfo has no place in it. Empty is valid and means "the first registered one".
+// CheckRedirectURI validates REDIRECT_URI at start-up, so what Amazon's consent page would refuse
+// (MD5101, MD5110) is caught before a seller meets it. Amazon compares it with the redirect URIs
+// registered for the app, so it must be an absolute URL; a "#" fragment makes Amazon show MD5110,
+// and userinfo has no place in it. It must use https, because the browser carries the OAuth code
+// to it, except on a loopback host (localhost, 127.0.0.1, ::1), where nothing crosses a network and
+// local development and the sandbox run without certificates. Empty is valid and means "the first
+// registered one".
 func CheckRedirectURI(uri string) error {
 	if uri == "" {
 		return nil
 	}
-	if _, _, reason := parseAbsolute(uri); reason != "" {
+	_, o, reason := parseAbsolute(uri)
+	if reason != "" {
 		return fmt.Errorf("redirect URI %s (want an absolute https URL without a fragment; a fragment causes MD5110)", reason)
 	}
+	if o.scheme != "https" && !isLoopback(o.host) {
+		return errors.New("redirect URI must use https (http only on a loopback host such as 127.0.0.1)")
+	}
 	return nil
+}
+
+// isLoopback reports whether host, lower case and without brackets as in origin, names this
+// machine.
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
 }

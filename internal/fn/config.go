@@ -14,18 +14,6 @@ import (
 // Getenv reads one environment variable; os.Getenv outside tests.
 type Getenv func(string) string
 
-// CheckRedirectURI catches what Amazon's consent page would refuse with MD5101/MD5110 before a
-// seller meets it.
-func CheckRedirectURI(v string) error {
-	if err := amazon.CheckRedirectURI(v); err != nil {
-		return err
-	}
-	if u, _ := url.Parse(v); u.Scheme != "https" && u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" {
-		return errors.New("must use https")
-	}
-	return nil
-}
-
 // Bool reads a "true"/"false" variable; empty is false.
 func Bool(getenv Getenv, name string) (bool, error) {
 	switch v := getenv(name); v {
@@ -104,7 +92,7 @@ func LoadFlowConfig(getenv Getenv) (FlowConfig, error) {
 		errs = append(errs, fmt.Errorf("APP_DRAFT must be true or false, not %q", v))
 	}
 	if v := getenv("REDIRECT_URI"); v != "" {
-		if err := CheckRedirectURI(v); err != nil {
+		if err := amazon.CheckRedirectURI(v); err != nil {
 			errs = append(errs, fmt.Errorf("REDIRECT_URI: %w", err))
 		}
 		c.Consent.RedirectURI = v

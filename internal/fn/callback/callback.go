@@ -68,7 +68,7 @@ func loadCallbackConfig(getenv fn.Getenv) (callbackConfig, error) {
 		TokenTable:  getenv("TOKEN_TABLE_NAME"),
 	}
 	if c.RedirectURI != "" {
-		if err := fn.CheckRedirectURI(c.RedirectURI); err != nil {
+		if err := amazon.CheckRedirectURI(c.RedirectURI); err != nil {
 			errs = append(errs, fmt.Errorf("REDIRECT_URI: %w", err))
 		}
 	}
