@@ -28,12 +28,12 @@ const (
 	grantClientCredentials = "client_credentials"
 )
 
-// TokenURL is the token endpoint a function is configured with: v (LWA_TOKEN_URL), or
-// DefaultTokenURL when v is empty. Every request to it carries the client secret, so it must be
-// an absolute https URL; plain http is allowed only on a loopback host (the local sandbox), where
-// nothing crosses a network. A typo such as http://api.amazon.com would otherwise send the secret
-// in clear.
-func TokenURL(v string) (string, error) {
+// ParseTokenURL checks the token endpoint a function is configured with, v (LWA_TOKEN_URL), and
+// returns it, or DefaultTokenURL when v is empty; the result goes into Client.TokenURL. Every
+// request to it carries the client secret, so it must be an absolute https URL; plain http is
+// allowed only on a loopback host (the local sandbox), where nothing crosses a network. A typo
+// such as http://api.amazon.com would otherwise send the secret in clear.
+func ParseTokenURL(v string) (string, error) {
 	if v == "" {
 		return DefaultTokenURL, nil
 	}
@@ -49,6 +49,12 @@ func TokenURL(v string) (string, error) {
 		return "", errors.New("LWA_TOKEN_URL must use https (http only on a loopback host such as 127.0.0.1)")
 	}
 }
+
+// TokenURL is the old name of ParseTokenURL.
+//
+// Deprecated: use ParseTokenURL, whose name does not read like the field Client.TokenURL. This
+// forwarder stays only until package tokens calls ParseTokenURL.
+func TokenURL(v string) (string, error) { return ParseTokenURL(v) }
 
 // loopback reports whether host names this machine.
 func loopback(host string) bool {

@@ -617,8 +617,8 @@ func TestInvalidGrantAfterUncertainAttemptIsExplained(t *testing.T) {
 	}
 }
 
-// TestTokenURLRefusesPlainHTTP: every request to the token endpoint carries the client secret.
-func TestTokenURLRefusesPlainHTTP(t *testing.T) {
+// TestParseTokenURLRefusesPlainHTTP: every request to the token endpoint carries the client secret.
+func TestParseTokenURLRefusesPlainHTTP(t *testing.T) {
 	for v, ok := range map[string]bool{
 		"":                                       true,
 		"https://api.amazon.com/auth/o2/token":   true,
@@ -633,9 +633,9 @@ func TestTokenURLRefusesPlainHTTP(t *testing.T) {
 		"ftp://api.amazon.com/token":             false,
 		"api.amazon.com/auth/o2/token":           false,
 	} {
-		got, err := lwa.TokenURL(v)
+		got, err := lwa.ParseTokenURL(v)
 		if (err == nil) != ok {
-			t.Errorf("TokenURL(%q) = %q, %v; want ok=%v", v, got, err, ok)
+			t.Errorf("ParseTokenURL(%q) = %q, %v; want ok=%v", v, got, err, ok)
 		}
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("the error repeats the URL's userinfo: %v", err)

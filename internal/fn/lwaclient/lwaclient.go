@@ -28,7 +28,7 @@ func Load(getenv fn.Getenv) (Config, error) {
 		errs = append(errs, errors.New("LWA_CREDENTIALS_SECRET_ID is required"))
 	}
 	var err error
-	c.TokenURL, err = lwa.TokenURL(getenv("LWA_TOKEN_URL"))
+	c.TokenURL, err = lwa.ParseTokenURL(getenv("LWA_TOKEN_URL"))
 	errs = append(errs, err)
 	return c, errors.Join(errs...)
 }

@@ -30,7 +30,7 @@ func New(r fn.Runtime) (*Handler, error) {
 	if secretID == "" {
 		return nil, errors.New("configuration: LWA_CREDENTIALS_SECRET_ID is required")
 	}
-	tokenURL, err := lwa.TokenURL(r.Getenv("LWA_TOKEN_URL"))
+	tokenURL, err := lwa.ParseTokenURL(r.Getenv("LWA_TOKEN_URL"))
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
