@@ -121,19 +121,65 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	if j.Retries != nil {
 		retriesBefore = j.Retries()
 	}
+	r, release := j.begin(ctx, p)
+	defer release()
 
+	r.refreshDue(start)
+	heldBack, brake := r.settleMarks()
+
+	s := r.c.summary()
+	s.HeldBack = heldBack
+	s.Duration = time.Since(began)
+	if brake {
+		s.MassInvalidGrant = 1
+	}
+	if j.Retries != nil {
+		s.Retried = j.Retries() - retriesBefore
+	}
+	var err error
+	if r.invalidClient() {
+		s.InvalidClient = 1
+		err = ErrInvalidClient
+	} else if r.queryErr != nil {
+		err = r.queryErr
+	}
+	s.StoppedAtDeadline = r.stoppedAtDeadline.Load()
+	j.report(s, err)
+	return s, err
+}
+
+// run is one call of Run: its policy, its figures, and the moments its deadline sets.
+type run struct {
+	j *Job
+	p Policy
+	c *counters
+	// stopCtx ends when the run stops taking new work.
+	stopCtx context.Context
+	// workCtx ends when the queries and LWA calls in flight are cut: shortly before the
+	// deadline, or at once when LWA answers invalid_client (its cause says which).
+	workCtx    context.Context
+	cancelWork context.CancelCauseFunc
+	// writeCtx ends when the writes still under way are cut, just before the deadline.
+	writeCtx          context.Context
+	stoppedAtDeadline atomic.Bool
+
+	queryErr     error
+	queryErrOnce sync.Once
+}
+
+// begin sets up one run's contexts and timers; release stops them once the run is over.
+func (j *Job) begin(ctx context.Context, p Policy) (r *run, release func()) {
+	r = &run{j: j, p: p, c: &counters{}}
 	// The invocation's deadline sets three moments, each a timer on j.Deadlines: Reserve before
 	// it no new work starts (stopCtx); a little later the queries and LWA calls in flight are cut
 	// (workCtx), so that the summary is still written; the writes already under way are not cut
 	// then (their outcome must be known to count them) but have until just before the deadline
 	// (writeCtx).
 	workCtx, cancelWork := context.WithCancelCause(ctx)
-	defer cancelWork(nil)
 	writeCtx, cancelWrites := context.WithCancel(ctx)
-	defer cancelWrites()
 	stopCtx, stopTaking := context.WithCancel(workCtx)
-	defer stopTaking()
-	var stoppedAtDeadline atomic.Bool
+	// Released last to first, as deferred calls would be.
+	stops := []func(){func() { cancelWork(nil) }, cancelWrites, stopTaking}
 	if dl, ok := ctx.Deadline(); ok {
 		clock := j.deadlines()
 		cutAt := dl.Add(-min(p.Reserve/3, 5*time.Second))
@@ -142,122 +188,164 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		writeCtx = deadlineCtx{writeCtx, writesEndAt}
 		now := clock.Now()
 		stopTimer := clock.AfterFunc(dl.Add(-p.Reserve).Sub(now), func() {
-			stoppedAtDeadline.Store(true)
+			r.stoppedAtDeadline.Store(true)
 			stopTaking()
 		})
-		defer stopTimer()
 		cutTimer := clock.AfterFunc(cutAt.Sub(now), func() { cancelWork(errDeadline) })
-		defer cutTimer()
 		writesTimer := clock.AfterFunc(writesEndAt.Sub(now), cancelWrites)
-		defer writesTimer()
+		stops = append(stops, func() { stopTimer() }, func() { cutTimer() }, func() { writesTimer() })
 	}
-	stopping := func() bool { return stopCtx.Err() != nil }
+	r.stopCtx, r.workCtx, r.cancelWork, r.writeCtx = stopCtx, workCtx, cancelWork, writeCtx
+	return r, func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+}
 
-	c := &counters{}
-	// The run is a pipeline of three stages joined by buffered channels, so that a slow stage
-	// never idles the one that sets the pace, LWA:
-	//   index query (QueryConcurrency) -> work -> [claim ->] LWA (Concurrency) -> answered -> write.
-	// work buffers what the index returned, so the next query runs while the previous entries
-	// are still being refreshed; answered lets LWA move on while the writes are in flight. Each
-	// buffer holds seconds of work at 64 entries per LWA slot.
-	buffer := 64 * p.Concurrency
+// stopping reports whether the run has stopped taking new work.
+func (r *run) stopping() bool { return r.stopCtx.Err() != nil }
+
+// invalidClient reports whether the run stopped because LWA refused the app.
+func (r *run) invalidClient() bool {
+	return errors.Is(context.Cause(r.workCtx), ErrInvalidClient)
+}
+
+// cut reports whether the work in flight was cut at the deadline (not stopped by invalid_client).
+func (r *run) cut() bool { return r.workCtx.Err() != nil && !r.invalidClient() }
+
+// refreshDue refreshes what is due before start + Margin and returns once every entry read is
+// stored or counted as left for the next run.
+//
+// The run is a pipeline of three stages joined by buffered channels, so that a slow stage
+// never idles the one that sets the pace, LWA:
+//
+//	index query (QueryConcurrency) -> work -> [claim ->] LWA (Concurrency) -> answered -> write.
+//
+// work buffers what the index returned, so the next query runs while the previous entries
+// are still being refreshed; answered lets LWA move on while the writes are in flight. Each
+// buffer holds seconds of work at 64 entries per LWA slot.
+func (r *run) refreshDue(start time.Time) {
+	buffer := 64 * r.p.Concurrency
 	work := make(chan Due, buffer)
-	var queryErr error
-	var queryErrOnce sync.Once
+	r.query(start.Add(r.p.Margin), work)
+	claimed := (<-chan Due)(work)
+	if r.p.Claim {
+		claimed = r.claimAll(work)
+	}
+	answered := make(chan answer, buffer)
+	r.ask(claimed, answered)
+	r.write(answered) // each stage closes its output only after its input is drained
+}
 
-	// Producers: shards are queried with bounded concurrency and their entries handed to the
-	// workers; each shard is its own partition of the index, so no partition gets hot.
+// query reads the entries due before until into work, and closes it once every shard is read
+// or the run stops taking work. Shards are queried with bounded concurrency; each shard is its
+// own partition of the index, so no partition gets hot.
+func (r *run) query(until time.Time, work chan<- Due) {
 	var producers sync.WaitGroup
 	shards := make(chan int)
-	for range min(p.QueryConcurrency, j.Store.DueShards()) {
+	for range min(r.p.QueryConcurrency, r.j.Store.DueShards()) {
 		producers.Go(func() {
 			for shard := range shards {
-				err := j.Store.Due(workCtx, shard, start.Add(p.Margin), func(page []Due) error {
-					for i, d := range page {
-						c.due.Add(1)
-						if stopping() {
-							c.left.Add(int64(len(page) - i))
-							c.due.Add(int64(len(page) - i - 1))
-							return errStop
-						}
-						select {
-						case work <- d:
-						case <-stopCtx.Done():
-							c.left.Add(int64(len(page) - i))
-							c.due.Add(int64(len(page) - i - 1))
-							return errStop
-						}
-					}
-					return nil
+				err := r.j.Store.Due(r.workCtx, shard, until, func(page []Due) error {
+					return r.handOver(page, work)
 				})
-				if err != nil && !errors.Is(err, errStop) && workCtx.Err() == nil {
-					queryErrOnce.Do(func() { queryErr = fmt.Errorf("read due index: %w", err) })
+				if err != nil && !errors.Is(err, errStop) && r.workCtx.Err() == nil {
+					r.queryErrOnce.Do(func() { r.queryErr = fmt.Errorf("read due index: %w", err) })
 				}
 			}
 		})
 	}
-	go func() {
-		defer close(shards)
-		// Each run starts at a random shard: a run that cannot finish (a backlog, an outage that
-		// just ended) must not leave the same last shards for later every time.
-		n := j.Store.DueShards()
-		first := rand.N(n)
-		for i := range n {
-			shard := (first + i) % n
-			if stopping() {
-				return
-			}
-			select {
-			case shards <- shard:
-			case <-stopCtx.Done():
-				return
-			}
-		}
-	}()
+	go r.feedShards(shards)
 	go func() {
 		producers.Wait()
 		close(work)
 	}()
+}
 
-	// Claims, when on, are a stage of their own: a claim waiting on DynamoDB holds no LWA slot.
-	claimed := work
-	if p.Claim {
-		ready := make(chan Due, p.Concurrency)
-		stage(p.Concurrency, ready, func() {
-			for d := range work {
-				if stopping() {
-					c.left.Add(1)
-					continue
-				}
-				if v, ok := j.claim(workCtx, d, p, c); ok {
-					d.Version = v
-					ready <- d
-				}
-			}
-		})
-		claimed = ready
+// feedShards hands every shard to the producers once, and closes shards.
+func (r *run) feedShards(shards chan<- int) {
+	defer close(shards)
+	// Each run starts at a random shard: a run that cannot finish (a backlog, an outage that
+	// just ended) must not leave the same last shards for later every time.
+	n := r.j.Store.DueShards()
+	first := rand.N(n)
+	for i := range n {
+		shard := (first + i) % n
+		if r.stopping() {
+			return
+		}
+		select {
+		case shards <- shard:
+		case <-r.stopCtx.Done():
+			return
+		}
 	}
+}
 
-	// Exactly Concurrency goroutines call LWA.
-	answered := make(chan answer, buffer)
-	stage(p.Concurrency, answered, func() {
+// handOver counts one page of due entries and hands them to the workers; errStop means the run
+// stopped taking work, and the rest of the page is left for the next run.
+func (r *run) handOver(page []Due, work chan<- Due) error {
+	c := r.c
+	for i, d := range page {
+		c.due.Add(1)
+		if r.stopping() {
+			c.left.Add(int64(len(page) - i))
+			c.due.Add(int64(len(page) - i - 1))
+			return errStop
+		}
+		select {
+		case work <- d:
+		case <-r.stopCtx.Done():
+			c.left.Add(int64(len(page) - i))
+			c.due.Add(int64(len(page) - i - 1))
+			return errStop
+		}
+	}
+	return nil
+}
+
+// claimAll claims each entry of work before it goes to LWA. Claims are a stage of their own: a
+// claim waiting on DynamoDB holds no LWA slot.
+func (r *run) claimAll(work <-chan Due) <-chan Due {
+	ready := make(chan Due, r.p.Concurrency)
+	stage(r.p.Concurrency, ready, func() {
+		for d := range work {
+			if r.stopping() {
+				r.c.left.Add(1)
+				continue
+			}
+			if v, ok := r.j.claim(r.workCtx, d, r.p, r.c); ok {
+				d.Version = v
+				ready <- d
+			}
+		}
+	})
+	return ready
+}
+
+// ask calls LWA for each entry of claimed and hands its answer to the writers. Exactly
+// Concurrency goroutines call LWA.
+func (r *run) ask(claimed <-chan Due, answered chan answer) {
+	c := r.c
+	stage(r.p.Concurrency, answered, func() {
 		for d := range claimed {
-			if stopping() {
+			if r.stopping() {
 				c.left.Add(1)
 				continue
 			}
-			asked := j.now() // the token's lifetime counts from the request, not from the answer
-			if !d.ReauthorizeBy.IsZero() && d.ReauthorizeBy.Sub(asked) <= p.ReauthorizeWarning {
+			asked := r.j.now() // the token's lifetime counts from the request, not from the answer
+			if !d.ReauthorizeBy.IsZero() && d.ReauthorizeBy.Sub(asked) <= r.p.ReauthorizeWarning {
 				c.reauthorizeSoon.Add(1)
 			}
-			tok, err := j.Refresher.Refresh(workCtx, d.RefreshToken)
+			tok, err := r.j.Refresher.Refresh(r.workCtx, d.RefreshToken)
 			switch {
 			case lwa.IsInvalidClient(err):
 				// The LWA client already fetched the secret again once: stop, mark nobody.
 				c.left.Add(1)
-				cancelWork(ErrInvalidClient)
+				r.cancelWork(ErrInvalidClient)
 				continue
-			case err != nil && workCtx.Err() != nil:
+			case err != nil && r.workCtx.Err() != nil:
 				// Cut by the run's end, not failed: the claim (if any) lapses and the next run asks.
 				c.left.Add(1)
 				continue
@@ -271,31 +359,36 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 			answered <- answer{due: d, tok: tok, err: err, asked: asked}
 		}
 	})
+}
 
-	// Writers store what LWA answered, even after the run stopped taking new work (or LWA refused
-	// the app): a refreshed token in hand is worth its write. They are not cut with the work: a
-	// write cut in flight may have landed or not, and the summary could not say which. After the
-	// cut no new write starts; the writes in flight have until writeCtx ends.
-	cut := func() bool { return workCtx.Err() != nil && !errors.Is(context.Cause(workCtx), ErrInvalidClient) }
+// write stores what LWA answered and returns once answered is drained.
+//
+// Writers store what LWA answered even after the run stopped taking new work (or LWA refused
+// the app): a refreshed token in hand is worth its write. They are not cut with the work: a
+// write cut in flight may have landed or not, and the summary could not say which. After the
+// cut no new write starts; the writes in flight have until writeCtx ends.
+func (r *run) write(answered <-chan answer) {
 	var writers sync.WaitGroup
-	for range p.Concurrency {
+	for range r.p.Concurrency {
 		writers.Go(func() {
 			for a := range answered {
-				if cut() {
-					c.left.Add(1)
+				if r.cut() {
+					r.c.left.Add(1)
 					continue
 				}
-				j.store(writeCtx, p, a, c)
+				r.j.store(r.writeCtx, r.p, a, r.c)
 			}
 		})
 	}
-	writers.Wait() // each stage closes its output only after its input is drained
+	writers.Wait()
+}
 
-	// Only now, with every answer of the run in, are the confirmed invalid_grants marked: unless
-	// they are a mass revocation (the brake), or the run stopped on invalid_client or was cut.
-	invalidClient := errors.Is(context.Cause(workCtx), ErrInvalidClient)
-	brake := massInvalidGrant(p, len(c.marks), c.answers.Load(), c.invalidGrantAnswers.Load())
-	var heldBack int64
+// settleMarks marks the confirmed invalid_grants, now that every answer of the run is in: unless
+// they are a mass revocation (the brake), or the run stopped on invalid_client or was cut.
+// heldBack counts the sellers the brake kept from being marked.
+func (r *run) settleMarks() (heldBack int64, brake bool) {
+	c := r.c
+	brake = massInvalidGrant(r.p, len(c.marks), c.answers.Load(), c.invalidGrantAnswers.Load())
 	switch {
 	case len(c.marks) == 0:
 	case brake:
@@ -304,15 +397,19 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 			if i == maxLoggedFailures {
 				break
 			}
-			j.sellerLog(d).Warn("invalid_grant confirmed but not marked: too many in this run (mass invalid_grant); due again for the next run")
+			r.j.sellerLog(d).Warn("invalid_grant confirmed but not marked: too many in this run (mass invalid_grant); due again for the next run")
 		}
-	case invalidClient || cut():
+	case r.invalidClient() || r.cut():
 		c.left.Add(int64(len(c.marks))) // due again soon: the next run asks LWA again
 	default:
-		j.mark(writeCtx, p, c)
+		r.j.mark(r.writeCtx, r.p, c)
 	}
+	return heldBack, brake
+}
 
-	s := Summary{
+// summary is the counters' figures; Run adds what the counters do not hold.
+func (c *counters) summary() Summary {
+	return Summary{
 		Due:             c.due.Load(),
 		Refreshed:       c.refreshed.Load(),
 		Raced:           c.raced.Load(),
@@ -322,25 +419,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		Left:            c.left.Load(),
 		ReauthorizeSoon: c.reauthorizeSoon.Load(),
 		Reminders:       c.reminders.Load(),
-		HeldBack:        heldBack,
-		Duration:        time.Since(began),
 	}
-	if brake {
-		s.MassInvalidGrant = 1
-	}
-	if j.Retries != nil {
-		s.Retried = j.Retries() - retriesBefore
-	}
-	var err error
-	if invalidClient {
-		s.InvalidClient = 1
-		err = ErrInvalidClient
-	} else if queryErr != nil {
-		err = queryErr
-	}
-	s.StoppedAtDeadline = stoppedAtDeadline.Load()
-	j.report(s, err)
-	return s, err
 }
 
 // errDeadline is the cause of the cut of the work in flight shortly before the deadline.
