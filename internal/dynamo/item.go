@@ -13,6 +13,11 @@ import (
 
 // Attribute names of the token table (docs/contract.md, "Token table"), for code that writes its own
 // expressions against the table, such as the refresh job.
+//
+// These constants are the one list of names. The dynamodbav tags of tokenItem and of the partial
+// reads repeat them only because a struct tag must be a literal while an expression needs the name
+// as a value; TestAttrConstantsMatchTags reads the source and fails when a tag is not one of these
+// constants or a constant is no tag of tokenItem.
 const (
 	AttrSellingPartnerID     = "selling_partner_id" // partition key
 	AttrRegion               = "region"             // sort key
