@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 	itokens "github.com/sellerauth/sellerauth/internal/tokens"
 )
 
@@ -125,7 +125,7 @@ func WithRefresh(secrets *secretsmanager.Client, secretID, tokenURL string) Opti
 	if tokenURL == "" {
 		tokenURL = lwa.DefaultTokenURL
 	}
-	return func(r *itokens.Reader) { r.Refresher = lwa.New(tokenURL, credentials.New(secrets, secretID)) }
+	return func(r *itokens.Reader) { r.Refresher = lwa.New(tokenURL, lwasecret.New(secrets, secretID)) }
 }
 
 // New returns a Reader of the token table (the stack's TokenTableName output) through db. It

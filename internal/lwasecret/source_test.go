@@ -1,4 +1,4 @@
-package credentials_test
+package lwasecret_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sellerauth/sellerauth/internal/awstest"
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 )
 
 func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
@@ -50,7 +50,7 @@ func newFixture(t *testing.T, value string) *fixture {
 func TestNewMakesNoCall(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	credentials.New(f.client, f.secretID)
+	lwasecret.New(f.client, f.secretID)
 	if n := f.calls.Total(); n != 0 {
 		t.Fatalf("New made %d calls", n)
 	}
@@ -59,7 +59,7 @@ func TestNewMakesNoCall(t *testing.T) {
 func TestCredentialsAreFetchedOnceAndCached(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	for range 10 {
 		got, err := src.Credentials(t.Context())
 		if err != nil {
@@ -77,7 +77,7 @@ func TestCredentialsAreFetchedOnceAndCached(t *testing.T) {
 func TestConcurrentFirstCallsShareOneFetch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	results := make([]lwa.Credentials, 50)
 	errs := make([]error, 50)
 	start := make(chan struct{})
@@ -103,7 +103,7 @@ func TestConcurrentFirstCallsShareOneFetch(t *testing.T) {
 func TestRefetchPicksUpARotation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	ctx := t.Context()
 	if got, err := src.Credentials(ctx); err != nil || got != first {
 		t.Fatalf("Credentials: %v", err)
@@ -147,7 +147,7 @@ func TestRefetchPicksUpARotation(t *testing.T) {
 func TestConcurrentRefetchesShareOneFetch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	if _, err := src.Credentials(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestConcurrentRefetchesShareOneFetch(t *testing.T) {
 func TestRefetchWithoutRotationReturnsTheSameCredentials(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	got, err := src.Refetch(t.Context(), lwa.Credentials{})
 	if err != nil || got != first {
 		t.Fatalf("Refetch before any fetch: err = %v", err)
@@ -208,9 +208,9 @@ func TestInvalidSecrets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, tc.value)
-			src := credentials.New(f.client, f.secretID)
+			src := lwasecret.New(f.client, f.secretID)
 			_, err := src.Credentials(t.Context())
-			if !errors.Is(err, credentials.ErrInvalidSecret) {
+			if !errors.Is(err, lwasecret.ErrInvalidSecret) {
 				t.Fatalf("err = %v, want ErrInvalidSecret", err)
 			}
 			msg := err.Error()
@@ -229,8 +229,8 @@ func TestInvalidSecrets(t *testing.T) {
 func TestFailedFetchIsNotCached(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, `{"client_id":"","client_secret":""}`)
-	src := credentials.New(f.client, f.secretID)
-	if _, err := src.Credentials(t.Context()); !errors.Is(err, credentials.ErrInvalidSecret) {
+	src := lwasecret.New(f.client, f.secretID)
+	if _, err := src.Credentials(t.Context()); !errors.Is(err, lwasecret.ErrInvalidSecret) {
 		t.Fatalf("err = %v", err)
 	}
 	f.env.PutSecret(t, f.secretID, secretJSON(first))
@@ -246,12 +246,12 @@ func TestFailedFetchIsNotCached(t *testing.T) {
 func TestFailedRefetchKeepsTheCache(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
-	src := credentials.New(f.client, f.secretID)
+	src := lwasecret.New(f.client, f.secretID)
 	if _, err := src.Credentials(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	f.env.PutSecret(t, f.secretID, `{"client_id":`)
-	if _, err := src.Refetch(t.Context(), first); !errors.Is(err, credentials.ErrInvalidSecret) {
+	if _, err := src.Refetch(t.Context(), first); !errors.Is(err, lwasecret.ErrInvalidSecret) {
 		t.Fatalf("Refetch: err = %v", err)
 	}
 	if got, err := src.Credentials(t.Context()); err != nil || got != first {
@@ -264,7 +264,7 @@ func TestSecretsManagerFailures(t *testing.T) {
 	env := awstest.Start(t)
 	tests := []struct {
 		name     string
-		client   credentials.SecretsAPI
+		client   lwasecret.SecretsAPI
 		secretID string
 	}{
 		{"unreachable", secretsmanager.NewFromConfig(env.Unreachable()), "arn:aws:secretsmanager:us-east-1:123456789012:secret:lwa"},
@@ -272,13 +272,13 @@ func TestSecretsManagerFailures(t *testing.T) {
 		{"no secret ID", env.SecretsManager, ""},
 	}
 	for _, tc := range tests {
-		src := credentials.New(tc.client, tc.secretID)
+		src := lwasecret.New(tc.client, tc.secretID)
 		_, err := src.Credentials(t.Context())
 		if err == nil {
 			t.Errorf("%s: no error", tc.name)
 			continue
 		}
-		if errors.Is(err, credentials.ErrInvalidSecret) {
+		if errors.Is(err, lwasecret.ErrInvalidSecret) {
 			t.Errorf("%s: %v blames the secret's content", tc.name, err)
 		}
 		if !strings.Contains(err.Error(), tc.secretID) {
@@ -289,7 +289,7 @@ func TestSecretsManagerFailures(t *testing.T) {
 
 // gatedAPI holds every GetSecretValue until the gate opens or the caller gives up.
 type gatedAPI struct {
-	credentials.SecretsAPI
+	lwasecret.SecretsAPI
 	entered chan struct{}
 	gate    chan struct{}
 }
@@ -310,7 +310,7 @@ func TestAbandonedFetchIsRetriedByWaiters(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
 	api := &gatedAPI{SecretsAPI: f.client, entered: make(chan struct{}, 2), gate: make(chan struct{})}
-	src := credentials.New(api, f.secretID)
+	src := lwasecret.New(api, f.secretID)
 
 	leaderCtx, cancel := context.WithCancel(t.Context())
 	leaderErr := make(chan error, 1)
@@ -341,7 +341,7 @@ func TestWaiterHonoursItsOwnContext(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, secretJSON(first))
 	api := &gatedAPI{SecretsAPI: f.client, entered: make(chan struct{}, 1), gate: make(chan struct{})}
-	src := credentials.New(api, f.secretID)
+	src := lwasecret.New(api, f.secretID)
 	leader := make(chan error, 1)
 	go func() { _, err := src.Credentials(t.Context()); leader <- err }()
 	<-api.entered

@@ -1,4 +1,4 @@
-package credentials_test
+package lwasecret_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/credentials"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 )
 
 const (
@@ -59,7 +59,7 @@ func TestSecretsManagerRefusesAStaleStageSwap(t *testing.T) {
 	_, read := f.current(t)
 	put := func(value string) string {
 		out, err := f.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
-			SecretId: aws.String(f.secretID), SecretString: aws.String(value), VersionStages: []string{credentials.NewVersionStage},
+			SecretId: aws.String(f.secretID), SecretString: aws.String(value), VersionStages: []string{lwasecret.NewVersionStage},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -91,11 +91,11 @@ func TestSecretsManagerRefusesAStaleStageSwap(t *testing.T) {
 func TestReplaceSecret(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, storedSecret())
-	w := credentials.NewWriter(f.client, f.secretID)
+	w := lwasecret.NewWriter(f.client, f.secretID)
 	ctx := t.Context()
 	_, before := f.current(t)
 
-	if ok, err := w.ReplaceSecret(ctx, newSecret, time.Time{}, newerToken); ok || !errors.Is(err, credentials.ErrNoExpiry) {
+	if ok, err := w.ReplaceSecret(ctx, newSecret, time.Time{}, newerToken); ok || !errors.Is(err, lwasecret.ErrNoExpiry) {
 		t.Fatalf("without an expiry: %v, %v; want ErrNoExpiry", ok, err)
 	}
 	if ok, err := w.ReplaceSecret(ctx, newSecret, secretExpires, newerToken); ok || err != nil {
@@ -142,7 +142,7 @@ func keys(m map[string]string) []string {
 
 // interleaved lets a test act between a Writer's read and its swap.
 type interleaved struct {
-	credentials.WriteAPI
+	lwasecret.WriteAPI
 	mu sync.Mutex
 	// beforeFirstPut runs once, before the Writer's first PutSecretValue.
 	beforeFirstPut func()
@@ -189,14 +189,14 @@ func TestReplaceSecretIsACompareAndSwap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, storedSecret())
-			other := credentials.NewWriter(f.client, f.secretID)
+			other := lwasecret.NewWriter(f.client, f.secretID)
 			api := &interleaved{WriteAPI: f.client}
 			api.beforeFirstPut = func() {
 				if ok, err := other.ReplaceSecret(t.Context(), "amzn1.oa2-cs.v1.theirs", tc.theirs, olderToken); !ok || err != nil {
 					t.Errorf("the other writer: %v, %v", ok, err)
 				}
 			}
-			ok, err := credentials.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, tc.mine, newerToken)
+			ok, err := lwasecret.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, tc.mine, newerToken)
 			if ok != tc.wantStored || err != nil {
 				t.Fatalf("ReplaceSecret = %v, %v; want %v", ok, err, tc.wantStored)
 			}
@@ -228,7 +228,7 @@ func TestReplaceSecretSwapFailures(t *testing.T) {
 		api := &interleaved{WriteAPI: f.client, swap: func(context.Context, *secretsmanager.UpdateSecretVersionStageInput) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
 			return nil, errors.New("AccessDeniedException: not allowed")
 		}}
-		ok, err := credentials.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, newerExpires, newerToken)
+		ok, err := lwasecret.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, newerExpires, newerToken)
 		if ok || err == nil || !strings.Contains(err.Error(), "AccessDenied") || strings.Contains(err.Error(), newSecret) {
 			t.Fatalf("ReplaceSecret = %v, %v; want the swap's error, without the secret", ok, err)
 		}
@@ -246,7 +246,7 @@ func TestReplaceSecretSwapFailures(t *testing.T) {
 			}
 			return nil, errors.New("connection reset by peer")
 		}
-		ok, err := credentials.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, newerExpires, newerToken)
+		ok, err := lwasecret.NewWriter(api, f.secretID).ReplaceSecret(t.Context(), newSecret, newerExpires, newerToken)
 		if !ok || err != nil {
 			t.Fatalf("ReplaceSecret = %v, %v; want stored", ok, err)
 		}

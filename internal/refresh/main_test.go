@@ -23,10 +23,10 @@ import (
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/awstest"
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
@@ -129,7 +129,7 @@ func newFixture(t testing.TB) *fixture {
 	srv := httptest.NewServer(f.amazon.Handler())
 	t.Cleanup(srv.Close)
 	secretID := env.CreateSecret(t, fmt.Sprintf(`{"client_id":%q,"client_secret":%q}`, clientID, clientSecret))
-	f.lwa = lwa.New(srv.URL+sandbox.TokenPath, credentials.New(secretsmanager.NewFromConfig(cfg), secretID))
+	f.lwa = lwa.New(srv.URL+sandbox.TokenPath, lwasecret.New(secretsmanager.NewFromConfig(cfg), secretID))
 	f.lwa.HTTPClient.Timeout = 2 * time.Second
 	f.lwa.HTTPClient.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	f.lwa.Backoff = func(int) time.Duration { return 5 * time.Millisecond }

@@ -13,10 +13,10 @@ import (
 	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/authflow"
 	"github.com/sellerauth/sellerauth/internal/awstest"
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/fakeclock"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(f.amazon.Handler())
 	t.Cleanup(srv.Close)
 	secretID := env.CreateSecret(t, fmt.Sprintf(`{"client_id":%q,"client_secret":%q}`, clientID, clientSecret))
-	f.lwa = lwa.New(srv.URL+sandbox.TokenPath, credentials.New(secretsmanager.NewFromConfig(cfg), secretID))
+	f.lwa = lwa.New(srv.URL+sandbox.TokenPath, lwasecret.New(secretsmanager.NewFromConfig(cfg), secretID))
 	return f
 }
 

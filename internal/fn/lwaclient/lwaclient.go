@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/fn"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 )
 
 // Config is LWA_CREDENTIALS_SECRET_ID and LWA_TOKEN_URL.
@@ -35,7 +35,7 @@ func Load(getenv fn.Getenv) (Config, error) {
 
 // New builds the token client with credentials from Secrets Manager, fetched on first need.
 func New(r fn.Runtime, c Config) *lwa.Client {
-	creds := credentials.New(secretsmanager.NewFromConfig(r.AWS), c.SecretID)
+	creds := lwasecret.New(secretsmanager.NewFromConfig(r.AWS), c.SecretID)
 	client := lwa.New(c.TokenURL, creds)
 	if r.LWAHTTPClient != nil {
 		client.HTTPClient = r.LWAHTTPClient

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/sellerauth/sellerauth/internal/credentials"
 	"github.com/sellerauth/sellerauth/internal/fn"
 	"github.com/sellerauth/sellerauth/internal/lwa"
+	"github.com/sellerauth/sellerauth/internal/lwasecret"
 	"github.com/sellerauth/sellerauth/internal/rotation"
 )
 
@@ -41,7 +41,7 @@ func New(r fn.Runtime) (*Handler, error) {
 		verify.HTTPClient = r.LWAHTTPClient
 	}
 	return &Handler{Rotation: &rotation.Handler{
-		Secrets: credentials.NewWriter(secretsmanager.NewFromConfig(r.AWS), secretID),
+		Secrets: lwasecret.NewWriter(secretsmanager.NewFromConfig(r.AWS), secretID),
 		Verify:  verify,
 		Log:     r.Log,
 		Metrics: os.Stdout,
