@@ -85,11 +85,7 @@ func (it sessionItem) session() authflow.Session {
 	}
 }
 
-// DecodeSession reads a session table item, as GetItem or a stream record returns it.
-func DecodeSession(av map[string]types.AttributeValue) (authflow.Session, error) {
-	return decodeSession(av)
-}
-
+// decodeSession reads a session table item, as GetItem or a conditional write's refusal returns it.
 func decodeSession(av map[string]types.AttributeValue) (authflow.Session, error) {
 	var it sessionItem
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {

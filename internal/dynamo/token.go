@@ -64,17 +64,8 @@ func tokenKey(sellingPartnerID string, region amazon.Region) map[string]types.At
 // revives a dead item (removes the TTL and the refresh-failure bookkeeping) and schedules the next
 // refresh.
 func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authorization) error {
-	switch {
-	case a.SellingPartnerID == "":
-		return errors.New("save authorization: empty selling partner ID")
-	case !a.Region.Valid():
-		return fmt.Errorf("save authorization: invalid region %q", a.Region)
-	case a.RefreshToken == "":
-		return errors.New("save authorization: empty refresh token")
-	case a.AuthorizedAt.IsZero() || a.AccessTokenExpiresAt.IsZero():
-		return errors.New("save authorization: missing authorization or expiry time")
-	case a.Session != nil && a.EndUserID == "":
-		return errors.New("save authorization: a session's authorization needs its end user")
+	if err := checkAuthorization(a); err != nil {
+		return fmt.Errorf("save authorization: %w", err)
 	}
 	expr, err := s.authorizationExpression(a)
 	if err != nil {
@@ -90,68 +81,106 @@ func (s *TokenStore) SaveAuthorization(ctx context.Context, a authflow.Authoriza
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	var old map[string]types.AttributeValue
+	var refused bool
 	if a.Session == nil {
-		_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           update.TableName,
-			Key:                                 update.Key,
-			UpdateExpression:                    update.UpdateExpression,
-			ConditionExpression:                 update.ConditionExpression,
-			ExpressionAttributeNames:            update.ExpressionAttributeNames,
-			ExpressionAttributeValues:           update.ExpressionAttributeValues,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		var failed *types.ConditionalCheckFailedException
-		if !errors.As(err, &failed) {
-			if err != nil {
-				return fmt.Errorf("save authorization: %w", err)
-			}
-			return nil
-		}
-		old = failed.Item
+		old, refused, err = s.updateAuthorization(ctx, update)
 	} else {
-		sessCond, sessUpdate := sessionOutcome(a.Session.StateKey, a.Session.Outcome)
-		sessExpr, err := expression.NewBuilder().WithUpdate(sessUpdate).WithCondition(sessCond).Build()
-		if err != nil {
-			return fmt.Errorf("save authorization: build session expression: %w", err)
-		}
-		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: []types.TransactWriteItem{
-				{Update: update},
-				{Update: &types.Update{
-					TableName:                 aws.String(s.SessionTable),
-					Key:                       sessionKey(a.Session.ID),
-					UpdateExpression:          sessExpr.Update(),
-					ConditionExpression:       sessExpr.Condition(),
-					ExpressionAttributeNames:  sessExpr.Names(),
-					ExpressionAttributeValues: sessExpr.Values(),
-				}},
-			},
-		})
-		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
-			if err != nil {
-				return fmt.Errorf("save authorization: %w", err)
-			}
-			return nil
-		}
-		reasons := canceled.CancellationReasons
-		if len(reasons) < 1 || aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
-			// The session's condition failed, or DynamoDB refused for another reason
-			// (a conflicting transaction): nothing was written, the callback may be retried.
-			return fmt.Errorf("save authorization: transaction canceled: %w", err)
-		}
-		old = reasons[0].Item
+		old, refused, err = s.transactAuthorization(ctx, update, a.Session)
 	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("save authorization: %w", err)
+	case !refused:
+		return nil
+	}
+	return fmt.Errorf("save authorization: %w", refusal(old, a.EndUserID))
+}
+
+// checkAuthorization refuses an authorization that lacks what the item needs.
+func checkAuthorization(a authflow.Authorization) error {
+	switch {
+	case a.SellingPartnerID == "":
+		return errors.New("empty selling partner ID")
+	case !a.Region.Valid():
+		return fmt.Errorf("invalid region %q", a.Region)
+	case a.RefreshToken == "":
+		return errors.New("empty refresh token")
+	case a.AuthorizedAt.IsZero() || a.AccessTokenExpiresAt.IsZero():
+		return errors.New("missing authorization or expiry time")
+	case a.Session != nil && a.EndUserID == "":
+		return errors.New("a session's authorization needs its end user")
+	}
+	return nil
+}
+
+// updateAuthorization writes an authorization that belongs to no session, in one UpdateItem.
+// refused means the condition failed; old is then the item that refused it.
+func (s *TokenStore) updateAuthorization(ctx context.Context, update *types.Update) (old map[string]types.AttributeValue, refused bool, err error) {
+	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           update.TableName,
+		Key:                                 update.Key,
+		UpdateExpression:                    update.UpdateExpression,
+		ConditionExpression:                 update.ConditionExpression,
+		ExpressionAttributeNames:            update.ExpressionAttributeNames,
+		ExpressionAttributeValues:           update.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if !errors.As(err, &failed) {
+		return nil, false, err
+	}
+	return failed.Item, true, nil
+}
+
+// transactAuthorization writes a session's authorization and the session's outcome in one
+// TransactWriteItems. refused means the token item's condition failed; old is then the item that
+// refused it.
+func (s *TokenStore) transactAuthorization(ctx context.Context, update *types.Update, sess *authflow.SessionRef) (old map[string]types.AttributeValue, refused bool, err error) {
+	sessCond, sessUpdate := sessionOutcome(sess.StateKey, sess.Outcome)
+	sessExpr, err := expression.NewBuilder().WithUpdate(sessUpdate).WithCondition(sessCond).Build()
+	if err != nil {
+		return nil, false, fmt.Errorf("build session expression: %w", err)
+	}
+	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: update},
+			{Update: &types.Update{
+				TableName:                 aws.String(s.SessionTable),
+				Key:                       sessionKey(sess.ID),
+				UpdateExpression:          sessExpr.Update(),
+				ConditionExpression:       sessExpr.Condition(),
+				ExpressionAttributeNames:  sessExpr.Names(),
+				ExpressionAttributeValues: sessExpr.Values(),
+			}},
+		},
+	})
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) {
+		return nil, false, err
+	}
+	reasons := canceled.CancellationReasons
+	if len(reasons) < 1 || aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
+		// The session's condition failed, or DynamoDB refused for another reason
+		// (a conflicting transaction): nothing was written, the callback may be retried.
+		return nil, false, fmt.Errorf("transaction canceled: %w", err)
+	}
+	return reasons[0].Item, true, nil
+}
+
+// refusal says why the write's condition refused an authorization of endUserID, from the item
+// that refused it (nil if DynamoDB did not return it): another end user's active authorization,
+// or a later authorization of the same seller.
+func refusal(old map[string]types.AttributeValue, endUserID string) error {
 	if old != nil {
 		it, err := DecodeItem(old)
 		if err != nil {
-			return fmt.Errorf("save authorization: %w", err)
+			return err
 		}
-		if it.Status == StatusActive && it.EndUserID != a.EndUserID {
-			return fmt.Errorf("save authorization: %w", &authflow.ConflictError{Owner: it.EndUserID})
+		if it.Status == StatusActive && it.EndUserID != endUserID {
+			return &authflow.ConflictError{Owner: it.EndUserID}
 		}
 	}
-	return fmt.Errorf("save authorization: %w", authflow.ErrNewerAuthorization)
+	return authflow.ErrNewerAuthorization
 }
 
 // authorizationExpression is SaveAuthorization's update and condition.
