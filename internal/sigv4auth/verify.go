@@ -123,65 +123,22 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if v.Lookup == nil || v.Region == "" {
 		return Identity{}, fmt.Errorf("%w: Lookup and Region are required", ErrMisconfigured)
 	}
-	service := v.Service
-	if service == "" {
-		service = DefaultService
-	}
-
-	headers := r.Header.Values("Authorization")
-	if len(headers) == 0 {
-		return Identity{}, ErrMissingAuth
-	}
-	if len(headers) > 1 {
-		return Identity{}, fmt.Errorf("%w: more than one Authorization header", ErrMalformedAuth)
-	}
-	a, err := parseAuthorization(headers[0])
+	a, err := authorizationOf(r)
 	if err != nil {
 		return Identity{}, err
 	}
-
-	dates := r.Header.Values("X-Amz-Date")
-	if len(dates) != 1 {
-		return Identity{}, fmt.Errorf("%w: exactly one X-Amz-Date header is required", ErrMalformedAuth)
-	}
-	amzDate := dates[0]
-	signedAt, err := time.Parse(amzDateFmt, amzDate)
+	amzDate, signedAt, err := amzDateOf(r)
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w: X-Amz-Date is not in the form 20060102T150405Z", ErrMalformedAuth)
+		return Identity{}, err
 	}
-
-	switch {
-	case a.date != amzDate[:8]:
-		return Identity{}, fmt.Errorf("%w: date %s is not the date of X-Amz-Date", ErrScope, a.date)
-	case a.region != v.Region:
-		return Identity{}, fmt.Errorf("%w: region %q, want %q", ErrScope, a.region, v.Region)
-	case a.service != service:
-		return Identity{}, fmt.Errorf("%w: service %q, want %q", ErrScope, a.service, service)
+	if err := v.checkScope(a, amzDate); err != nil {
+		return Identity{}, err
 	}
-
-	// host binds the signature to this API and x-amz-date to its time; a signature without them
-	// could be replayed elsewhere or forever. A session token that is sent but not signed could
-	// be swapped for another one.
-	required := []string{"host", "x-amz-date"}
-	if len(r.Header.Values("X-Amz-Security-Token")) > 0 {
-		required = append(required, "x-amz-security-token")
+	if err := checkSignedHeaders(r, a); err != nil {
+		return Identity{}, err
 	}
-	for _, h := range required {
-		if !slices.Contains(a.signedHeaders, h) {
-			return Identity{}, fmt.Errorf("%w: %s", ErrUnsignedHeader, h)
-		}
-	}
-
-	now := time.Now
-	if v.Now != nil {
-		now = v.Now
-	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = DefaultMaxSkew
-	}
-	if d := now().Sub(signedAt); d > skew || d < -skew {
-		return Identity{}, fmt.Errorf("%w: signed at %s, more than %s from now", ErrExpired, signedAt.Format(time.RFC3339), skew)
+	if err := v.checkSkew(signedAt); err != nil {
+		return Identity{}, err
 	}
 
 	sum := sha256.Sum256(body)
@@ -201,12 +158,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if !ok {
 		return Identity{}, ErrUnknownKey
 	}
-
-	scope := a.date + "/" + a.region + "/" + a.service + "/" + terminator
-	canonicalSum := sha256.Sum256([]byte(canonical))
-	stringToSign := algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(canonicalSum[:])
-	key := signingKey(secret, a.date, a.region, a.service)
-	want := hex.EncodeToString(hmacSHA256(key, []byte(stringToSign)))
+	want := signature(secret, a, amzDate, canonical)
 	// Constant time, so that the time to refuse does not tell how much of a forged signature
 	// was right.
 	if !hmac.Equal([]byte(want), []byte(a.signature)) {
@@ -216,6 +168,92 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 		id.AccessKeyID = a.accessKeyID
 	}
 	return id, nil
+}
+
+// authorizationOf parses r's one Authorization header.
+func authorizationOf(r *http.Request) (authorization, error) {
+	headers := r.Header.Values("Authorization")
+	if len(headers) == 0 {
+		return authorization{}, ErrMissingAuth
+	}
+	if len(headers) > 1 {
+		return authorization{}, fmt.Errorf("%w: more than one Authorization header", ErrMalformedAuth)
+	}
+	return parseAuthorization(headers[0])
+}
+
+// amzDateOf returns r's one X-Amz-Date header and the time it names.
+func amzDateOf(r *http.Request) (string, time.Time, error) {
+	dates := r.Header.Values("X-Amz-Date")
+	if len(dates) != 1 {
+		return "", time.Time{}, fmt.Errorf("%w: exactly one X-Amz-Date header is required", ErrMalformedAuth)
+	}
+	signedAt, err := time.Parse(amzDateFmt, dates[0])
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("%w: X-Amz-Date is not in the form 20060102T150405Z", ErrMalformedAuth)
+	}
+	return dates[0], signedAt, nil
+}
+
+// checkScope checks that the credential scope names the request's date and the verifier's region
+// and service.
+func (v *Verifier) checkScope(a authorization, amzDate string) error {
+	service := v.Service
+	if service == "" {
+		service = DefaultService
+	}
+	switch {
+	case a.date != amzDate[:8]:
+		return fmt.Errorf("%w: date %s is not the date of X-Amz-Date", ErrScope, a.date)
+	case a.region != v.Region:
+		return fmt.Errorf("%w: region %q, want %q", ErrScope, a.region, v.Region)
+	case a.service != service:
+		return fmt.Errorf("%w: service %q, want %q", ErrScope, a.service, service)
+	}
+	return nil
+}
+
+// checkSignedHeaders checks that the headers that must be signed are.
+func checkSignedHeaders(r *http.Request, a authorization) error {
+	// host binds the signature to this API and x-amz-date to its time; a signature without them
+	// could be replayed elsewhere or forever. A session token that is sent but not signed could
+	// be swapped for another one.
+	required := []string{"host", "x-amz-date"}
+	if len(r.Header.Values("X-Amz-Security-Token")) > 0 {
+		required = append(required, "x-amz-security-token")
+	}
+	for _, h := range required {
+		if !slices.Contains(a.signedHeaders, h) {
+			return fmt.Errorf("%w: %s", ErrUnsignedHeader, h)
+		}
+	}
+	return nil
+}
+
+// checkSkew checks that signedAt is within MaxSkew of now.
+func (v *Verifier) checkSkew(signedAt time.Time) error {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	skew := v.MaxSkew
+	if skew <= 0 {
+		skew = DefaultMaxSkew
+	}
+	if d := now().Sub(signedAt); d > skew || d < -skew {
+		return fmt.Errorf("%w: signed at %s, more than %s from now", ErrExpired, signedAt.Format(time.RFC3339), skew)
+	}
+	return nil
+}
+
+// signature is the hex signature of the canonical request, signed at amzDate with secret in a's
+// scope.
+func signature(secret string, a authorization, amzDate, canonical string) string {
+	scope := a.date + "/" + a.region + "/" + a.service + "/" + terminator
+	canonicalSum := sha256.Sum256([]byte(canonical))
+	stringToSign := algorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(canonicalSum[:])
+	key := signingKey(secret, a.date, a.region, a.service)
+	return hex.EncodeToString(hmacSHA256(key, []byte(stringToSign)))
 }
 
 // parseAuthorization parses "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request,
