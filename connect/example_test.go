@@ -2,9 +2,11 @@ package connect_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -69,4 +71,83 @@ func Example() {
 	// connected A1EXAMPLE eu
 	// A1EXAMPLE eu active 2027-12-02
 	// 0 connections left
+}
+
+// ExampleAPIError shows how to branch on a failed call: errors.Is for the HTTP status, errors.As
+// for the API's stable error code.
+func ExampleAPIError() {
+	api := startFakeAPI()
+	defer api.Close()
+	cfg := aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider(fakeKeyID, fakeSecret, ""),
+	}
+	client := connect.New(cfg, api.URL)
+
+	err := client.Disconnect(context.Background(), "A1UNKNOWN", "eu")
+	var apiErr *connect.APIError
+	switch {
+	case errors.Is(err, connect.ErrNotFound):
+		fmt.Println("already gone")
+	case errors.As(err, &apiErr):
+		fmt.Println("refused:", apiErr.Code)
+	case err != nil:
+		fmt.Println("no answer:", err) // a network error or a canceled context: try again
+	}
+	// Output:
+	// already gone
+}
+
+// ExampleNewSession_String shows that printing a session by accident does not leak the secret
+// that opens its connect URL.
+func ExampleNewSession_String() {
+	s := connect.NewSession{
+		SessionID:  "cs_1",
+		ConnectURL: "https://auth.example.com/connect?session=secret-token",
+		ExpiresAt:  time.Date(2026, 12, 2, 11, 0, 0, 0, time.UTC),
+	}
+	fmt.Println(s)
+	// Output:
+	// {SessionID:cs_1 ConnectURL:https://auth.example.com/connect?REDACTED ExpiresAt:2026-12-02T11:00:00Z}
+}
+
+// ExampleStatus_Final shows a backend that polls a session, for instance while the user's
+// browser is away at Amazon, until it has an outcome.
+func ExampleStatus_Final() {
+	api := startFakeAPI()
+	defer api.Close()
+	cfg := aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider(fakeKeyID, fakeSecret, ""),
+	}
+	client := connect.New(cfg, api.URL)
+	ctx := context.Background()
+
+	s, err := client.CreateSession(ctx, connect.SessionInput{EndUserID: "user-42"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		st, err := client.Session(ctx, s.SessionID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(st.Status)
+		if st.Status.Final() {
+			if st.Status == connect.StatusFailed {
+				fmt.Println("failed:", st.Error)
+			}
+			break
+		}
+		if i == 0 { // here the fake seller consents; in production, wait between reads
+			resp, err := http.Get(s.ConnectURL)
+			if err != nil {
+				log.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	}
+	// Output:
+	// pending
+	// connected
 }
