@@ -1,7 +1,10 @@
-// Package app is the composition root of the Lambda functions: it reads and checks the
-// environment of the contract in docs/contract.md, builds the AWS and Login with Amazon clients once, and
-// wires the domain to its adapters. It makes no network call: secrets are fetched on first need.
-// Each functions/<name>/main.go calls Start, one constructor (flowapp for authorize and login,
-// lwaapp for callback and refresh, rotateapp for rotate-secret: a function links only the clients
-// it uses) and the Lambda runtime, so the tests drive exactly the wiring that runs in AWS.
+// Package fn is where every Lambda function starts: Start builds the JSON logger that adds
+// Lambda's request ID to each line and the AWS configuration from the environment, without a
+// network call, and the helpers here read and check the environment of docs/contract.md. Each
+// function is wired completely in its own subpackage, internal/fn/<function> (authorize, login,
+// callback, connectapi, events, refresh, rotatesecret), whose New takes a Runtime and returns the
+// handler that functions/<function>/main.go starts. A function links only the clients its
+// subpackage uses, because every linked package's initialisation runs on each cold start
+// (docs/coldstart.md). The tests of this package drive exactly that wiring against moto_server
+// and the Amazon sandbox.
 package fn

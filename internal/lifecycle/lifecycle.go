@@ -47,7 +47,7 @@ type Session struct {
 
 // The values the classification compares against: the token table's statuses and lifecycle
 // markers, and the session's (internal/dynamo and internal/authflow write them; the events tests
-// in internal/app drive the real writers, so a renamed value fails there).
+// in internal/fn drive the real writers, so a renamed value fails there).
 const (
 	statusActive               = "active"
 	lifecycleAuthorized        = "authorized"
