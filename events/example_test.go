@@ -36,6 +36,7 @@ func handle(ctx context.Context, e events.Event) error {
 	return nil
 }
 
+// Example shows a consumer that handles each change once although events come at least once.
 func Example() {
 	created := `{"id":"1","detail-type":"Connection Created","source":"sellerauth","time":"2026-12-02T10:00:00Z",
 	  "detail":{"end_user_id":"user-42","selling_partner_id":"A1EXAMPLE","region":"eu","account_type":"seller",
@@ -50,4 +51,19 @@ func Example() {
 	}
 	// Output:
 	// start syncing A1EXAMPLE/eu for user user-42
+}
+
+// ExampleDetailTypes builds the event pattern of an EventBridge rule that subscribes to every
+// lifecycle event; list fewer detail-types to get fewer events.
+func ExampleDetailTypes() {
+	pattern, err := json.Marshal(map[string][]string{
+		"source":      {events.Source},
+		"detail-type": events.DetailTypes,
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(pattern))
+	// Output:
+	// {"detail-type":["Connection Created","Connection Renewed","Connection Refused","Connection Needs Reauthorization","Connection Reauthorization Due","Connection Disconnected","Connection Replaced"],"source":["sellerauth"]}
 }
