@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sellerauth/sellerauth/internal/flight"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 )
 
@@ -35,20 +36,21 @@ type Source struct {
 	client   SecretsAPI
 	secretID string
 
-	mu       sync.Mutex
-	cached   lwa.Credentials
-	have     bool
-	inflight *fetch // the fetch in progress, shared by every caller that arrives meanwhile
+	mu     sync.Mutex
+	cached lwa.Credentials
+	have   bool
+	// fetches shares the fetch in progress with every caller that arrives meanwhile. There is
+	// one secret, hence one key.
+	fetches flight.Group[struct{}, fetched]
 }
 
-// fetch is one GetSecretValue whose result several callers wait for.
-type fetch struct {
-	done  chan struct{} // closed when the fields below are set
+// fetched is what a fetch gives its callers.
+type fetched struct {
 	creds lwa.Credentials
-	err   error
-	// abandoned says the fetch failed because its own caller's context ended: the callers that
-	// were merely waiting try again instead of inheriting an error that was not about them.
-	abandoned bool
+	// read says creds were read from the secret; otherwise the fetch found them in the cache
+	// (filled by a fetch that ended just before it began) and they may not be what a caller
+	// waiting for it wants.
+	read bool
 }
 
 var _ lwa.CredentialSource = (*Source)(nil)
@@ -79,44 +81,46 @@ func (s *Source) Refetch(ctx context.Context, stale lwa.Credentials) (lwa.Creden
 // joining is what keeps a burst of rejected requests to one read.
 func (s *Source) load(ctx context.Context, useCached func(lwa.Credentials) bool) (lwa.Credentials, error) {
 	for {
-		s.mu.Lock()
-		if s.have && useCached(s.cached) {
-			c := s.cached
-			s.mu.Unlock()
+		if c, ok := s.fromCache(useCached); ok {
 			return c, nil
 		}
-		f := s.inflight
-		if f == nil {
-			f = &fetch{done: make(chan struct{})}
-			s.inflight = f
+		f, err := s.fetches.Do(ctx, struct{}{}, func(ctx context.Context) (fetched, error) {
+			// A fetch that ended between the look at the cache and Do filled it: no second read.
+			if c, ok := s.fromCache(useCached); ok {
+				return fetched{creds: c}, nil
+			}
+			c, err := s.fetch(ctx)
+			if err != nil {
+				return fetched{}, err // the cache keeps its previous value
+			}
+			s.mu.Lock()
+			s.cached, s.have = c, true
 			s.mu.Unlock()
-			s.run(ctx, f)
-			return f.creds, f.err
+			return fetched{creds: c, read: true}, nil
+		})
+		var panicked *flight.PanicError
+		switch {
+		case err != nil && (err == ctx.Err() || errors.As(err, &panicked)):
+			// The errors of the fetch name the secret already; these come from the waiting.
+			return lwa.Credentials{}, fmt.Errorf("read LWA credentials from secret %s: %w", s.secretID, err)
+		case err != nil:
+			return lwa.Credentials{}, err
+		case !f.read && !useCached(f.creds):
+			// This caller waited for a fetch that served the cache it had refused: look again.
+			continue
 		}
-		s.mu.Unlock()
-
-		select {
-		case <-ctx.Done():
-			return lwa.Credentials{}, fmt.Errorf("read LWA credentials from secret %s: %w", s.secretID, ctx.Err())
-		case <-f.done:
-		}
-		if !f.abandoned {
-			return f.creds, f.err
-		}
+		return f.creds, nil
 	}
 }
 
-// run performs f on behalf of every caller waiting for it.
-func (s *Source) run(ctx context.Context, f *fetch) {
-	f.creds, f.err = s.fetch(ctx)
-	f.abandoned = f.err != nil && ctx.Err() != nil
+// fromCache returns the cached credentials if there are some and useCached accepts them.
+func (s *Source) fromCache(useCached func(lwa.Credentials) bool) (lwa.Credentials, bool) {
 	s.mu.Lock()
-	s.inflight = nil
-	if f.err == nil {
-		s.cached, s.have = f.creds, true
+	defer s.mu.Unlock()
+	if s.have && useCached(s.cached) {
+		return s.cached, true
 	}
-	s.mu.Unlock()
-	close(f.done)
+	return lwa.Credentials{}, false
 }
 
 func (s *Source) fetch(ctx context.Context) (lwa.Credentials, error) {

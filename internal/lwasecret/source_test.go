@@ -7,12 +7,13 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/flight"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/lwasecret"
 )
@@ -312,6 +313,9 @@ func TestAbandonedFetchIsRetriedByWaiters(t *testing.T) {
 	api := &gatedAPI{SecretsAPI: f.client, entered: make(chan struct{}, 2), gate: make(chan struct{})}
 	src := lwasecret.New(api, f.secretID)
 
+	waiting := make(chan struct{}, 1)
+	lwasecret.OnWait(src, func() { waiting <- struct{}{} })
+
 	leaderCtx, cancel := context.WithCancel(t.Context())
 	leaderErr := make(chan error, 1)
 	go func() { _, err := src.Credentials(leaderCtx); leaderErr <- err }()
@@ -325,7 +329,7 @@ func TestAbandonedFetchIsRetriedByWaiters(t *testing.T) {
 		}
 		waiter <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the waiter join the leader's fetch
+	<-waiting // the waiter joined the leader's fetch
 	cancel()
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader: err = %v, want context.Canceled", err)
@@ -342,17 +346,72 @@ func TestWaiterHonoursItsOwnContext(t *testing.T) {
 	f := newFixture(t, secretJSON(first))
 	api := &gatedAPI{SecretsAPI: f.client, entered: make(chan struct{}, 1), gate: make(chan struct{})}
 	src := lwasecret.New(api, f.secretID)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	lwasecret.OnWait(src, cancel) // the waiter's invocation ends while it waits
 	leader := make(chan error, 1)
 	go func() { _, err := src.Credentials(t.Context()); leader <- err }()
 	<-api.entered
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	if _, err := src.Credentials(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("waiter: err = %v, want its deadline", err)
+	_, err := src.Credentials(ctx)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), f.secretID) {
+		t.Errorf("waiter: err = %v, want its own context's, naming the secret", err)
 	}
 	close(api.gate)
 	if err := <-leader; err != nil {
 		t.Fatalf("leader: %v", err)
+	}
+}
+
+// panickingAPI panics in the first GetSecretValue, once the gate opens.
+type panickingAPI struct {
+	lwasecret.SecretsAPI
+	entered chan struct{}
+	gate    chan struct{}
+	calls   atomic.Int64
+}
+
+func (p *panickingAPI) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	if p.calls.Add(1) == 1 {
+		p.entered <- struct{}{}
+		<-p.gate
+		panic("the SDK's bug")
+	}
+	return p.SecretsAPI.GetSecretValue(ctx, in, opts...)
+}
+
+// A fetch that panics must not leave the callers waiting for it hanging, nor the next caller
+// waiting for a fetch that will never end.
+func TestPanickingFetchReleasesWaiters(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, secretJSON(first))
+	api := &panickingAPI{SecretsAPI: f.client, entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	src := lwasecret.New(api, f.secretID)
+	waiting := make(chan struct{}, 1)
+	lwasecret.OnWait(src, func() { waiting <- struct{}{} })
+
+	leaderPanic := make(chan any, 1)
+	go func() {
+		defer func() { leaderPanic <- recover() }()
+		_, _ = src.Credentials(t.Context())
+	}()
+	<-api.entered
+	waiter := make(chan error, 1)
+	go func() { _, err := src.Credentials(t.Context()); waiter <- err }()
+	<-waiting
+	close(api.gate)
+
+	var panicked *flight.PanicError
+	if p, ok := (<-leaderPanic).(error); !ok || !errors.As(p, &panicked) {
+		t.Errorf("the caller whose fetch panicked recovered %v, want the panic", p)
+	}
+	if err := <-waiter; !errors.As(err, &panicked) || !strings.Contains(err.Error(), f.secretID) {
+		t.Errorf("waiter: err = %v, want the panic, naming the secret", err)
+	}
+	if got, err := src.Credentials(t.Context()); err != nil || got != first {
+		t.Fatalf("after the panic: err = %v", err)
+	}
+	if n := api.calls.Load(); n != 2 {
+		t.Errorf("%d GetSecretValue, want the panicking one and one more", n)
 	}
 }
