@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/flight"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
@@ -63,12 +64,14 @@ type Reader struct {
 	// Now defaults to time.Now.
 	Now func() time.Time
 
-	mu       sync.Mutex
-	cache    map[key]Token
-	inflight map[key]*call
+	mu    sync.Mutex
+	cache map[key]Token
 	// sweepAt is the cache size at which tokens no longer fresh are dropped: a Lambda that works
 	// through every seller would otherwise keep every token it ever read.
 	sweepAt int
+	// loads shares the read (and refresh) of a seller's token with every caller for that seller
+	// that arrives meanwhile.
+	loads flight.Group[key, Token]
 }
 
 // minSweep is the smallest cache that is swept; sweeps then wait for the cache to double, so
@@ -78,16 +81,6 @@ const minSweep = 1024
 type key struct {
 	sellingPartnerID string
 	region           amazon.Region
-}
-
-type call struct {
-	done chan struct{}
-	tok  Token
-	err  error
-	// abandoned says the load failed because its leader's own context ended: the callers that
-	// were merely waiting try again with theirs. Any other failure (an LWA timeout included)
-	// is everyone's answer, or N waiters would repeat it one after another.
-	abandoned bool
 }
 
 func (r *Reader) now() time.Time {
@@ -116,53 +109,54 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 		return Token{}, fmt.Errorf("access token: invalid seller %q or region %q", sellingPartnerID, region)
 	}
 	k := key{sellingPartnerID, region}
-	for {
-		r.mu.Lock()
-		if t, ok := r.cache[k]; ok && r.fresh(t) {
-			r.mu.Unlock()
+	if t, ok := r.cached(k); ok {
+		return t, nil
+	}
+	// A waiter's own context ending, or the load panicking, is the only error Do makes itself;
+	// the load's errors are wrapped here too, so every error reads alike.
+	t, err := r.loads.Do(ctx, k, func(ctx context.Context) (Token, error) {
+		// A load that ended between the look at the cache and Do filled it: no second read.
+		if t, ok := r.cached(k); ok {
 			return t, nil
 		}
-		if c, ok := r.inflight[k]; ok {
-			r.mu.Unlock()
-			select {
-			case <-c.done:
-			case <-ctx.Done():
-				return Token{}, fmt.Errorf("access token: %w", ctx.Err())
-			}
-			// The leader gave up on its own context: try again with ours.
-			if c.abandoned && ctx.Err() == nil {
-				continue
-			}
-			return c.tok, c.err
-		}
-		c := &call{done: make(chan struct{})}
-		if r.inflight == nil {
-			r.inflight = map[key]*call{}
-			r.cache = map[key]Token{}
-		}
-		r.inflight[k] = c
-		r.mu.Unlock()
+		t, err := r.load(ctx, k)
+		r.store(k, t, err)
+		return t, err
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("access token: %w", err)
+	}
+	return t, nil
+}
 
-		c.tok, c.err = r.load(ctx, k)
-		c.abandoned = c.err != nil && ctx.Err() != nil
-		r.mu.Lock()
-		delete(r.inflight, k)
-		if c.err == nil {
-			r.cache[k] = c.tok
-			if len(r.cache) >= max(r.sweepAt, minSweep) {
-				for k, t := range r.cache {
-					if !r.fresh(t) {
-						delete(r.cache, k)
-					}
-				}
-				r.sweepAt = 2 * len(r.cache)
+// cached returns the seller's token if the cache holds it fresh.
+func (r *Reader) cached(k key) (Token, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.cache[k]
+	return t, ok && r.fresh(t)
+}
+
+// store caches what a load returned; a failed load drops the token it replaces (e.g. one whose
+// seller has since revoked the app).
+func (r *Reader) store(k key, t Token, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		delete(r.cache, k)
+		return
+	}
+	if r.cache == nil {
+		r.cache = map[key]Token{}
+	}
+	r.cache[k] = t
+	if len(r.cache) >= max(r.sweepAt, minSweep) {
+		for k, t := range r.cache {
+			if !r.fresh(t) {
+				delete(r.cache, k)
 			}
-		} else {
-			delete(r.cache, k)
 		}
-		r.mu.Unlock()
-		close(c.done)
-		return c.tok, c.err
+		r.sweepAt = 2 * len(r.cache)
 	}
 }
 
@@ -177,22 +171,22 @@ func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 	withRefresh := r.Refresher != nil
 	st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, withRefresh)
 	if err != nil {
-		return Token{}, fmt.Errorf("access token: %w", err)
+		return Token{}, err
 	}
 	if st.ReauthorizationRequired {
-		return Token{}, fmt.Errorf("access token: %w", ErrReauthorizationRequired)
+		return Token{}, ErrReauthorizationRequired
 	}
 	t := Token{AccessToken: st.AccessToken, ExpiresAt: st.ExpiresAt}
 	if r.fresh(t) {
 		return t, nil
 	}
 	if !withRefresh {
-		return Token{}, fmt.Errorf("access token: %w (expires %s)", ErrStale, st.ExpiresAt.UTC().Format(time.RFC3339))
+		return Token{}, fmt.Errorf("%w (expires %s)", ErrStale, st.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	asked := r.now() // the token's lifetime counts from the request, not from the answer
 	answer, err := r.Refresher.Refresh(ctx, st.RefreshToken)
 	if err != nil {
-		return Token{}, fmt.Errorf("access token: %w: on-demand refresh: %w", ErrStale, err)
+		return Token{}, fmt.Errorf("%w: on-demand refresh: %w", ErrStale, err)
 	}
 	now := r.now()
 	t = Token{AccessToken: answer.AccessToken, ExpiresAt: asked.Add(answer.ExpiresIn)}
@@ -216,15 +210,15 @@ func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 		// token is the one to use.
 		st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, false)
 		if err != nil {
-			return Token{}, fmt.Errorf("access token: %w", err)
+			return Token{}, err
 		}
 		if st.ReauthorizationRequired {
-			return Token{}, fmt.Errorf("access token: %w", ErrReauthorizationRequired)
+			return Token{}, ErrReauthorizationRequired
 		}
 		if t := (Token{AccessToken: st.AccessToken, ExpiresAt: st.ExpiresAt}); r.fresh(t) {
 			return t, nil
 		}
-		return Token{}, fmt.Errorf("access token: %w (changed during refresh)", ErrStale)
+		return Token{}, fmt.Errorf("%w (changed during refresh)", ErrStale)
 	default:
 		// The new token is valid at LWA even though it could not be stored.
 		return t, nil

@@ -154,28 +154,59 @@ func TestReaderWithoutCredentialsNeverReadsTheRefreshToken(t *testing.T) {
 	}
 }
 
+// gatedRefresher holds each refresh until its gate opens or its caller gives up, and reports
+// each one it holds on entered.
+type gatedRefresher struct {
+	next    refresh.Refresher
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedRefresher) Refresh(ctx context.Context, refreshToken string) (lwa.Token, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return lwa.Token{}, ctx.Err()
+	}
+	return g.next.Refresh(ctx, refreshToken)
+}
+
 func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	f.authorize("A1SELLER", amazon.RegionNA)
 	f.clock.Advance(58 * time.Minute)
-	f.amazon.SetLatency(300 * time.Millisecond)
-	r := &tokens.Reader{Store: f.store, Refresher: f.lwa, Now: f.clock.Now}
+	ref := &gatedRefresher{next: f.lwa, entered: make(chan struct{}, 2), gate: make(chan struct{})}
+	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
+	waiting := make(chan struct{}, 1)
+	tokens.OnWait(r, func() { waiting <- struct{}{} })
 
-	leaderCtx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	leaderCtx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	leaderErr := make(chan error, 1)
 	go func() {
 		_, err := r.AccessToken(leaderCtx, "A1SELLER", amazon.RegionNA)
 		leaderErr <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // the follower arrives while the leader's read is in flight
-	tok, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
-	if err != nil || !f.amazon.AccessTokenValid(tok.AccessToken) {
-		t.Fatalf("follower: %v", err)
+	<-ref.entered // the leader's refresh is in flight
+	follower := make(chan error, 1)
+	go func() {
+		tok, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+		if err == nil && !f.amazon.AccessTokenValid(tok.AccessToken) {
+			err = errors.New("invalid token")
+		}
+		follower <- err
+	}()
+	<-waiting // the follower waits for the leader's refresh
+	cancel()  // the leader's invocation ends
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader: err = %v, want its context's", err)
 	}
-	if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("leader: err = %v, want its deadline", err)
+	<-ref.entered // the follower refreshes with its own context
+	close(ref.gate)
+	if err := <-follower; err != nil {
+		t.Fatalf("follower: %v", err)
 	}
 }
 
@@ -183,12 +214,14 @@ func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
 // client's timeout: an error that matches context.DeadlineExceeded although no caller's context
 // ended.
 type timeoutRefresher struct {
-	calls atomic.Int64
-	gate  chan struct{}
+	calls   atomic.Int64
+	entered chan struct{}
+	gate    chan struct{}
 }
 
 func (r *timeoutRefresher) Refresh(context.Context, string) (lwa.Token, error) {
 	r.calls.Add(1)
+	r.entered <- struct{}{}
 	<-r.gate
 	return lwa.Token{}, fmt.Errorf("%w: Post: %w (Client.Timeout exceeded)", lwa.ErrUnavailable, context.DeadlineExceeded)
 }
@@ -201,10 +234,12 @@ func TestLWATimeoutIsEveryWaitersAnswer(t *testing.T) {
 	f := newFixture(t)
 	f.authorize("A1SELLER", amazon.RegionNA)
 	f.clock.Advance(58 * time.Minute)
-	ref := &timeoutRefresher{gate: make(chan struct{})}
-	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
-
 	const callers = 10
+	ref := &timeoutRefresher{entered: make(chan struct{}, callers), gate: make(chan struct{})}
+	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
+	waiting := make(chan struct{}, callers)
+	tokens.OnWait(r, func() { waiting <- struct{}{} })
+
 	errs := make(chan error, callers)
 	for range callers {
 		go func() {
@@ -212,17 +247,17 @@ func TestLWATimeoutIsEveryWaitersAnswer(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for ref.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
+	<-ref.entered // one caller refreshes
+	for range callers - 1 {
+		<-waiting // and every other one waits for it
 	}
-	time.Sleep(100 * time.Millisecond) // the other callers are waiting for the leader
 	close(ref.gate)
 	for range callers {
 		if err := <-errs; !errors.Is(err, tokens.ErrStale) {
 			t.Errorf("err = %v, want ErrStale", err)
 		}
 	}
-	if n := ref.calls.Load(); n > 2 {
+	if n := ref.calls.Load(); n != 1 {
 		t.Errorf("%d LWA refreshes for %d concurrent callers: the waiters repeated the failed one", n, callers)
 	}
 }
