@@ -74,37 +74,9 @@ func run(runs int) error {
 	}
 	var subjects []*subject
 	for _, t := range targets {
-		out := filepath.Join(dir, t)
-		target := "build-" + t
-		if t == hello {
-			target = "build-ColdstartHello"
-		}
-		cmd := exec.Command("make", "--no-print-directory", "-s", "-C", root, target, "ARTIFACTS_DIR="+out, "GOARCH_LAMBDA="+runtime.GOARCH)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("make %s: %w\n%s", target, err, b)
-		}
-		s := &subject{name: t, bootstrap: filepath.Join(out, "bootstrap")}
-		if fi, err := os.Stat(s.bootstrap); err == nil {
-			s.size = fi.Size()
-		}
-		s.env = []string{"PATH=/usr/bin:/bin", "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench",
-			"AWS_SESSION_TOKEN=bench", "AWS_LAMBDA_FUNCTION_NAME=" + t, "AWS_LAMBDA_LOG_FORMAT=JSON",
-			// Nothing may talk to the network during init; an invocation that does gets a refused connection.
-			"AWS_ENDPOINT_URL=http://127.0.0.1:9", "AWS_MAX_ATTEMPTS=1"}
-		s.event = []byte(`{}`)
-		for _, f := range fns {
-			if f.LogicalID != t {
-				continue
-			}
-			for k, v := range f.Env {
-				if v == "" {
-					v = "bench"
-				}
-				s.env = append(s.env, k+"="+v)
-			}
-			if len(f.Routes) > 0 {
-				s.event = apiEvent(benchRoute(f.Routes))
-			}
+		s, err := build(root, dir, t, fns)
+		if err != nil {
+			return err
 		}
 		subjects = append(subjects, s)
 	}
@@ -117,6 +89,54 @@ func run(runs int) error {
 
 	fmt.Printf("cold starts under the Lambda Runtime Interface Emulator: %d runs of %d programs, interleaved in random order (%s/%s, %d CPUs)\n",
 		runs, len(subjects), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	if err := measure(rie, subjects, runs); err != nil {
+		return err
+	}
+	report(subjects, runs)
+	return nil
+}
+
+// build builds target t (a function's logical ID, or hello) into dir/t with the Makefile in root,
+// and returns it with the environment and the event it is invoked with.
+func build(root, dir, t string, fns []devstack.Function) (*subject, error) {
+	out := filepath.Join(dir, t)
+	target := "build-" + t
+	if t == hello {
+		target = "build-ColdstartHello"
+	}
+	cmd := exec.Command("make", "--no-print-directory", "-s", "-C", root, target, "ARTIFACTS_DIR="+out, "GOARCH_LAMBDA="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("make %s: %w\n%s", target, err, b)
+	}
+	s := &subject{name: t, bootstrap: filepath.Join(out, "bootstrap")}
+	if fi, err := os.Stat(s.bootstrap); err == nil {
+		s.size = fi.Size()
+	}
+	s.env = []string{"PATH=/usr/bin:/bin", "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench",
+		"AWS_SESSION_TOKEN=bench", "AWS_LAMBDA_FUNCTION_NAME=" + t, "AWS_LAMBDA_LOG_FORMAT=JSON",
+		// Nothing may talk to the network during init; an invocation that does gets a refused connection.
+		"AWS_ENDPOINT_URL=http://127.0.0.1:9", "AWS_MAX_ATTEMPTS=1"}
+	s.event = []byte(`{}`)
+	for _, f := range fns {
+		if f.LogicalID != t {
+			continue
+		}
+		for k, v := range f.Env {
+			if v == "" {
+				v = "bench"
+			}
+			s.env = append(s.env, k+"="+v)
+		}
+		if len(f.Routes) > 0 {
+			s.event = apiEvent(benchRoute(f.Routes))
+		}
+	}
+	return s, nil
+}
+
+// measure starts every subject cold runs times (plus one uncounted round first), in a new random
+// order each round, so that a slow moment of the machine is spread over all of them.
+func measure(rie string, subjects []*subject, runs int) error {
 	for i := range runs + 1 {
 		order := slices.Clone(subjects)
 		rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
@@ -131,6 +151,11 @@ func run(runs int) error {
 			s.inits, s.cold, s.warm = append(s.inits, init), append(s.cold, cold), append(s.warm, warm)
 		}
 	}
+	return nil
+}
+
+// report prints each subject's figures and its init's ratio to hello world's, the first subject.
+func report(subjects []*subject, runs int) {
 	base := median(subjects[0].inits)
 	fmt.Printf("\n%-22s %9s %8s %8s %8s %14s %14s %9s\n", "function", "init ms", "ratio", "min", "max", "cold invoke ms", "warm invoke ms", "size KiB")
 	worst := 0.0
@@ -148,7 +173,6 @@ func run(runs int) error {
 	}
 	fmt.Printf("\nmedians of %d cold starts each; init = INIT REPORT durationMs; invoke = INVOKE RTDONE duration of the first (cold) and second (warm) invocation.\n", runs)
 	fmt.Printf("worst function: %.2fx hello world (%s the 1.6x target)\n", worst, verdict)
-	return nil
 }
 
 // benchRoute is the route a function is invoked on: one it answers without any AWS call (the
