@@ -53,9 +53,13 @@ tools: ## install what the tests need (moto_server, cfn-lint) when missing
 test: tools lint test-go fuzz ## everything CI runs: lint, go vet, gofmt, go mod tidy, go test -race, short fuzzing
 	@echo "make test: all passed"
 
-lint: ## gofmt, go vet, go mod tidy and cfn-lint leave nothing to change
+lint: ## gofmt, go vet, deadcode, go mod tidy and cfn-lint leave nothing to change
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# A function nothing reaches from a main or a test is code to read and keep for nobody. The
+	@# version is pinned and go run fetches it, so a clean machine needs nothing installed.
+	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@v0.52.0 -test ./...) || exit 1; \
+		if [ -n "$$out" ]; then echo "deadcode: unreachable functions (delete them, or use them):"; echo "$$out"; exit 1; fi
 	@cp go.mod /tmp/go.mod.bak && cp go.sum /tmp/go.sum.bak && $(GO) mod tidy && \
 		if ! diff -q go.mod /tmp/go.mod.bak >/dev/null || ! diff -q go.sum /tmp/go.sum.bak >/dev/null; then \
 			echo "go mod tidy changed go.mod/go.sum"; exit 1; fi
