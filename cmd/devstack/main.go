@@ -1,7 +1,9 @@
 // Command devstack is `make dev`: the whole system on loopback, with the sandbox Amazon, every
 // function's real bootstrap under the Lambda Runtime Interface Emulator, a local API Gateway
 // (the backend API behind a local IAM authorizer) and a demo app whose users connect their
-// Amazon accounts through connect sessions. Ctrl-C stops everything it started.
+// Amazon accounts through connect sessions. Once the stack runs it prints, and writes to .dev/env
+// for developers to source, the environment their own code needs to reach it. moto_server's log of
+// each request is left out unless -verbose. Ctrl-C stops everything it started.
 package main
 
 import (
@@ -10,15 +12,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/sellerauth/sellerauth/internal/devstack"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
+
+// envFile is where the stack's environment is written for developers to source, relative to the
+// repository root (git ignores it).
+const envFile = ".dev/env"
 
 func main() {
 	var cfg devstack.Config
@@ -31,7 +36,9 @@ func main() {
 	flag.DurationVar(&cfg.AccessTokenTTL, "access-token-ttl", time.Hour, "lifetime of the sandbox's access tokens")
 	confirm := flag.Duration("invalid-grant-confirm", 2*time.Minute, "dev value of INVALID_GRANT_CONFIRM_SECONDS (production: 1 hour)")
 	raw := flag.Bool("raw-logs", false, "print the functions' JSON log lines as they are")
+	flag.BoolVar(&cfg.Verbose, "verbose", false, "also print moto_server's log of every request (make dev VERBOSE=1)")
 	flag.Parse()
+	cfg.EnvFile = envFile
 
 	logs := devstack.NewLogs(os.Stdout)
 	logs.Raw = *raw
@@ -73,9 +80,35 @@ func banner(st *devstack.Stack) string {
 	sig := fmt.Sprintf("curl --aws-sigv4 \"aws:amz:%s:execute-api\" --user %s:%s", devstack.Region, devstack.DevAccessKeyID, devstack.DevSecretAccessKey)
 	fmt.Fprintf(&b, "      %s -H 'Content-Type: application/json' -d '{\"end_user_id\":\"alice\",\"marketplace\":\"DE\"}' %s/connect/sessions\n", sig, st.URL)
 	fmt.Fprintf(&b, "      %s '%s/connections?end_user_id=alice'\n", sig, st.URL)
-	fmt.Fprintf(&b, "\n    Operator's CLI (docs/operations.md) against this stack:\n")
-	fmt.Fprintf(&b, "      AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=devstack AWS_SECRET_ACCESS_KEY=devstack \\\n", aws.ToString(st.AWS.BaseEndpoint), devstack.Region)
-	fmt.Fprintf(&b, "        go run ./cmd/sellerauth -table %s connections\n", st.TokenTable)
+	source := "the lines below"
+	if st.EnvFile != "" {
+		source = ". " + displayPath(st.EnvFile)
+	}
+	fmt.Fprintf(&b, "\n    Your own code against this stack (local AWS, tables, LWA secret, API; the credentials are the dev key\n")
+	fmt.Fprintf(&b, "    above, which moto takes too): %s\n", source)
+	for _, line := range strings.SplitAfter(st.Exports(), "\n") {
+		if line != "" {
+			b.WriteString("      " + line)
+		}
+	}
+	fmt.Fprintf(&b, "    Operator's CLI (docs/operations.md) against this stack, once they are set: go run ./cmd/sellerauth connections\n")
 	b.WriteString("\n    Ctrl-C stops everything.\n\n")
 	return b.String()
+}
+
+// displayPath is path relative to the working directory (make dev's is the repository root) when
+// it is below it, so that the printed command is short and works where it is printed.
+func displayPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	if !strings.Contains(rel, "/") {
+		rel = "./" + rel // without a slash, sh's . would look the name up in PATH
+	}
+	return rel
 }

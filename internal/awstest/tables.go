@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // Tables names one test's state, token and session tables.
@@ -27,20 +29,25 @@ const (
 
 var templateSpecs struct {
 	once  sync.Once
-	specs map[string]TableSpec
+	specs map[string]samtemplate.Table
 	err   error
 }
 
-// Specs returns the table specs of the repository's template.yaml, read once per test binary.
-func Specs(tb testing.TB) map[string]TableSpec {
+// Specs returns the tables of the repository's template.yaml, read once per test binary.
+func Specs(tb testing.TB) map[string]samtemplate.Table {
 	tb.Helper()
 	templateSpecs.once.Do(func() {
-		path, err := FindTemplate()
+		path, err := samtemplate.Find()
 		if err != nil {
 			templateSpecs.err = err
 			return
 		}
-		templateSpecs.specs, templateSpecs.err = TableSpecs(path)
+		tpl, err := samtemplate.Load(path)
+		if err != nil {
+			templateSpecs.err = err
+			return
+		}
+		templateSpecs.specs, templateSpecs.err = tpl.Tables()
 		if templateSpecs.err == nil {
 			for _, id := range []string{StateTableID, TokenTableID, SessionTableID} {
 				if _, ok := templateSpecs.specs[id]; !ok {
@@ -69,7 +76,7 @@ func (e *Env) CreateTables(tb testing.TB) Tables {
 }
 
 // CreateTable creates a uniquely named table of the given shape, deleted when the test ends.
-func (e *Env) CreateTable(tb testing.TB, spec TableSpec) string {
+func (e *Env) CreateTable(tb testing.TB, spec samtemplate.Table) string {
 	tb.Helper()
 	name := uniqueName(spec.LogicalID)
 	if err := spec.Create(tb.Context(), e.DynamoDB, name); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -21,8 +22,8 @@ import (
 
 	"github.com/sellerauth/sellerauth/connect"
 	"github.com/sellerauth/sellerauth/events"
-	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/devstack"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // sessionFlow is the stack as make dev starts it, AnonymousAuthorizations=false as in production:
@@ -36,15 +37,18 @@ func sessionFlow(t *testing.T, buildDir string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	logs := &teeLogs{to: testLogs{t}}
+	envFile := filepath.Join(t.TempDir(), "dev", "env")
 	st, err := devstack.Start(ctx, devstack.Config{
 		Logs:     devstack.NewLogs(logs),
 		BuildDir: buildDir,
 		Prebuilt: true,
+		EnvFile:  envFile,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	checkEnvFile(t, ctx, st, envFile)
 	browser := newBrowser(t, ctx)
 	statuses := watchDocuments(browser)
 	shots := newShots(t)
@@ -215,6 +219,11 @@ func sessionFlow(t *testing.T, buildDir string) {
 		if v != "" && strings.Contains(string(received), v) {
 			t.Errorf("an event holds the %s", name)
 		}
+	}
+
+	// moto's log of the requests it answered is left out (make dev without VERBOSE).
+	if line := logs.find(motoAnswered); line != "" {
+		t.Errorf("the stack's log holds moto's request log: %s", line)
 	}
 
 	// The status page names each connection's app user, never a token.
@@ -390,6 +399,16 @@ func (l *teeLogs) Write(p []byte) (int, error) {
 	return l.to.Write(p)
 }
 
+// motoAnswered is a line of moto's request log for a request it answered (below 500).
+var motoAnswered = regexp.MustCompile(`(?m)^moto +\| \S+ - - \[[^\]]*\] "[^"]*" [1-4]\d\d .*$`)
+
+// find returns the first line re matches, or "".
+func (l *teeLogs) find(re *regexp.Regexp) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return re.FindString(l.all.String())
+}
+
 func (l *teeLogs) contains(v string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -402,7 +421,7 @@ func screenshotDir(t *testing.T, d string) string {
 	if filepath.IsAbs(d) {
 		return d
 	}
-	tpl, err := awstest.FindTemplate()
+	tpl, err := samtemplate.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

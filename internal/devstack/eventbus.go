@@ -16,6 +16,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/sellerauth/sellerauth/events"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // recentEventsKept is how many lifecycle events the stack keeps for the status page and the
@@ -71,7 +72,7 @@ type eventBus struct {
 
 // eventBusOf returns the bus the functions put events on: their EVENT_BUS_NAME (the template's
 // parameter EventBusName), or "" when no function has one.
-func eventBusOf(fns []Function) (string, error) {
+func eventBusOf(fns []samtemplate.Function) (string, error) {
 	bus := ""
 	for _, f := range fns {
 		b, ok := f.Env["EVENT_BUS_NAME"]

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 	"github.com/sellerauth/sellerauth/internal/sigv4auth"
 )
 
@@ -43,7 +44,7 @@ type Gateway struct {
 
 // gatewayRoute is a route of the template with the function behind it.
 type gatewayRoute struct {
-	Route
+	samtemplate.Route
 	// segments is Path split at "/": literals, "{name}" (one segment) or a final "{name+}" (the rest).
 	segments []string
 	fn       invoker
@@ -60,7 +61,7 @@ func newGateway(fns map[string]*lambdaFunc, iam *sigv4auth.Verifier, logs *Logs,
 	return g
 }
 
-func (g *Gateway) add(r Route, fn invoker) {
+func (g *Gateway) add(r samtemplate.Route, fn invoker) {
 	g.routes = append(g.routes, gatewayRoute{Route: r, segments: strings.Split(strings.TrimPrefix(r.Path, "/"), "/"), fn: fn})
 }
 

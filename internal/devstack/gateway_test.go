@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 func TestToEvent(t *testing.T) {
@@ -107,7 +109,7 @@ func testGateway(t *testing.T) (*httptest.Server, map[string]*recorder) {
 	t.Helper()
 	g := &Gateway{iam: devVerifier(), logs: NewLogs(nil), now: time.Now}
 	fns := map[string]*recorder{}
-	for _, r := range []Route{
+	for _, r := range []samtemplate.Route{
 		{Method: "GET", Path: "/"},
 		{Method: "GET", Path: "/connect"},
 		{Method: "POST", Path: "/connect/sessions", IAM: true},

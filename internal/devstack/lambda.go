@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // lambdaFunc is one function's bootstrap running under the Runtime Interface Emulator.
 type lambdaFunc struct {
-	Function
+	samtemplate.Function
 	name string // short name for log prefixes: "authorize"
 	url  string
 	proc *process
@@ -26,7 +28,7 @@ type lambdaFunc struct {
 
 // startLambda runs rie with bootstrap on a free loopback port. env is the whole environment of
 // the function: nothing of the caller's leaks in (no credentials of the developer's own).
-func startLambda(rie, bootstrap string, f Function, name string, env map[string]string, logs *Logs) (*lambdaFunc, error) {
+func startLambda(rie, bootstrap string, f samtemplate.Function, name string, env map[string]string, logs *Logs) (*lambdaFunc, error) {
 	port, err := freePort("127.0.0.1")
 	if err != nil {
 		return nil, err

@@ -80,14 +80,35 @@ func (p *process) stop(grace time.Duration) {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 }
 
-// motoAccessLine is a line of moto_server's request log that reports a success
-// (127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 200 -).
-var motoAccessLine = regexp.MustCompile(`^\S+ - - \[[^\]]*\] "[^"]*" [123]\d\d `)
+// motoAccessLine is a line of moto_server's request log (werkzeug's access log) for a request it
+// answered below 500: 127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 200 -
+var motoAccessLine = regexp.MustCompile(`^\S+ - - \[[^\]]*\] "[^"]*" [1234]\d\d `)
 
-// motoLineWorthLogging drops moto's log of successful requests: the stream and queue pollers ask
-// several times a second, and every component logs what it did itself. Failed requests (4xx,
-// 5xx), warnings and tracebacks stay.
-func motoLineWorthLogging(line string) bool { return !motoAccessLine.MatchString(line) }
+// motoStartLines are what werkzeug prints once on start: where it listens, and that it is a
+// development server, which moto is meant to be here.
+var motoStartLines = []string{"WARNING: This is a development server.", " * Running on ", "Press CTRL+C to quit"}
+
+// motoLines is the filter of moto_server's lines: every line when verbose (nil), else
+// motoLineWorthLogging.
+func motoLines(verbose bool) func(line string) bool {
+	if verbose {
+		return nil
+	}
+	return motoLineWorthLogging
+}
+
+// motoLineWorthLogging drops moto's log of the requests it answered (a 4xx is an answer too: a
+// failed condition, a missing item) and its start-up banner: the stream and queue pollers ask
+// several times a second, and every component logs what it did itself. Requests moto failed
+// (5xx), its warnings and tracebacks stay.
+func motoLineWorthLogging(line string) bool {
+	for _, p := range motoStartLines {
+		if strings.HasPrefix(line, p) {
+			return false
+		}
+	}
+	return !motoAccessLine.MatchString(line)
+}
 
 func freePort(host string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))

@@ -6,8 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -15,169 +14,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"gopkg.in/yaml.v3"
+
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
-
-// AmazonNotificationsAccount is the AWS account SP-API notifications come from (Notifications API
-// docs): the queue whose policy lets it send is the one Amazon delivers to.
-const AmazonNotificationsAccount = "437568002678"
-
-// Queue is an AWS::SQS::Queue of template.yaml, as the local stack creates it.
-type Queue struct {
-	LogicalID string
-	// Attributes are the CreateQueue attributes of the queue's literal properties
-	// (VisibilityTimeout, MessageRetentionPeriod, ...), RedrivePolicy aside.
-	Attributes map[string]string
-	// DeadLetterQueue is the logical ID of the RedrivePolicy's target ("" for none), after
-	// MaxReceiveCount receipts.
-	DeadLetterQueue string
-	MaxReceiveCount int
-	// AmazonNotifications says an AWS::SQS::QueuePolicy of the template lets Amazon's SP-API
-	// notification account send to the queue.
-	AmazonNotifications bool
-}
-
-// queueAttributes are the AWS::SQS::Queue properties that are CreateQueue attributes of the same
-// name; the others (QueueName, KmsMasterKeyId, Tags, ...) only matter to a deployed queue.
-var queueAttributes = []string{
-	"ContentBasedDeduplication", "DelaySeconds", "FifoQueue", "MaximumMessageSize",
-	"MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds", "SqsManagedSseEnabled", "VisibilityTimeout",
-}
-
-// Queues reads template.yaml's queues, each after its dead-letter queue.
-func Queues(templatePath string) ([]Queue, error) {
-	root, err := readTemplate(templatePath)
-	if err != nil {
-		return nil, err
-	}
-	resources := value(root, "Resources")
-	byID := map[string]*Queue{}
-	notified := map[string]bool{}
-	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
-		id, node := resources.Content[i].Value, resources.Content[i+1]
-		props := value(node, "Properties")
-		switch t := value(node, "Type"); {
-		case t == nil:
-		case t.Value == "AWS::SQS::Queue":
-			q := &Queue{LogicalID: id, Attributes: map[string]string{}}
-			for _, name := range queueAttributes {
-				v := value(props, name)
-				if v == nil {
-					continue
-				}
-				if v.Kind != yaml.ScalarNode || strings.HasPrefix(v.Tag, "!") && !strings.HasPrefix(v.Tag, "!!") {
-					return nil, fmt.Errorf("%s: %s must be a literal", id, name)
-				}
-				q.Attributes[name] = v.Value
-			}
-			if rp := value(props, "RedrivePolicy"); rp != nil {
-				q.DeadLetterQueue = logicalIDOf(value(rp, "deadLetterTargetArn"))
-				if q.DeadLetterQueue == "" {
-					return nil, fmt.Errorf("%s: RedrivePolicy: deadLetterTargetArn must be !GetAtt <queue>.Arn of this template", id)
-				}
-				if m := value(rp, "maxReceiveCount"); m != nil {
-					fmt.Sscan(m.Value, &q.MaxReceiveCount)
-				}
-			}
-			byID[id] = q
-		case t.Value == "AWS::SQS::QueuePolicy":
-			if !allowsAmazonNotifications(value(props, "PolicyDocument")) {
-				continue
-			}
-			if qs := value(props, "Queues"); qs != nil {
-				for _, q := range qs.Content {
-					notified[logicalIDOf(q)] = true
-				}
-			}
-		}
-	}
-	var out []Queue
-	done := map[string]bool{}
-	var add func(id string, seen []string) error
-	add = func(id string, seen []string) error {
-		if done[id] {
-			return nil
-		}
-		q, ok := byID[id]
-		if !ok {
-			return fmt.Errorf("%s: dead-letter queue %s is not an AWS::SQS::Queue of the template", seen[len(seen)-1], id)
-		}
-		if slices.Contains(seen, id) {
-			return fmt.Errorf("%s: dead-letter queues form a cycle", id)
-		}
-		if q.DeadLetterQueue != "" {
-			if err := add(q.DeadLetterQueue, append(seen, id)); err != nil {
-				return err
-			}
-		}
-		q.AmazonNotifications = notified[id]
-		out = append(out, *q)
-		done[id] = true
-		return nil
-	}
-	ids := make([]string, 0, len(byID))
-	for id := range byID {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if err := add(id, nil); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// allowsAmazonNotifications says a policy document allows Amazon's notification account to send.
-func allowsAmazonNotifications(doc *yaml.Node) bool {
-	st := value(doc, "Statement")
-	if st == nil {
-		return false
-	}
-	statements := st.Content
-	if st.Kind == yaml.MappingNode {
-		statements = []*yaml.Node{st}
-	}
-	for _, s := range statements {
-		if e := value(s, "Effect"); e == nil || e.Value != "Allow" {
-			continue
-		}
-		if !scalars(value(s, "Action"), func(v string) bool { return v == "sqs:SendMessage" || v == "sqs:*" }) {
-			continue
-		}
-		if scalars(value(value(s, "Principal"), "AWS"), func(v string) bool { return strings.Contains(v, AmazonNotificationsAccount) }) {
-			return true
-		}
-	}
-	return false
-}
-
-// scalars says whether a scalar, or any scalar of a sequence, satisfies ok.
-func scalars(n *yaml.Node, ok func(string) bool) bool {
-	if n == nil {
-		return false
-	}
-	if n.Kind == yaml.ScalarNode {
-		return ok(n.Value)
-	}
-	for _, c := range n.Content {
-		if c.Kind == yaml.ScalarNode && ok(c.Value) {
-			return true
-		}
-	}
-	return false
-}
 
 // localQueue is a queue created in the local AWS.
 type localQueue struct {
-	Queue
+	samtemplate.Queue
 	name, url, arn string
 }
 
 // createQueues creates template.yaml's queues, dead-letter queues first, with the template's
 // attributes and redrive policies.
-func (s *Stack) createQueues(ctx context.Context, templatePath, suffix string) error {
-	specs, err := Queues(templatePath)
+func (s *Stack) createQueues(ctx context.Context, tpl *samtemplate.Template, suffix string) error {
+	specs, err := tpl.Queues()
 	if err != nil {
 		return err
 	}
@@ -185,10 +35,7 @@ func (s *Stack) createQueues(ctx context.Context, templatePath, suffix string) e
 	s.queues = map[string]*localQueue{}
 	for _, spec := range specs {
 		q := &localQueue{Queue: spec, name: "sellerauth-dev-" + spec.LogicalID + "-" + suffix}
-		attrs := map[string]string{}
-		for k, v := range spec.Attributes {
-			attrs[k] = v
-		}
+		attrs := maps.Clone(spec.Attributes)
 		if strings.EqualFold(attrs["FifoQueue"], "true") {
 			q.name += ".fifo"
 		}
@@ -230,7 +77,7 @@ type notificationTarget struct {
 func (s *Stack) sendNotification(ctx context.Context, body []byte) error {
 	t := s.notifications.Load()
 	if t == nil {
-		return fmt.Errorf("no queue of template.yaml lets Amazon's notification account %s send (an AWS::SQS::QueuePolicy), or the stack is still starting", AmazonNotificationsAccount)
+		return fmt.Errorf("no queue of template.yaml lets Amazon's notification account %s send (an AWS::SQS::QueuePolicy), or the stack is still starting", samtemplate.AmazonNotificationsAccount)
 	}
 	out, err := t.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(t.queue.url), MessageBody: aws.String(string(body))})
 	if err != nil {
@@ -305,7 +152,7 @@ func SQSEvent(arn string, msgs []sqstypes.Message) []byte {
 func (s *Stack) startPollers(ctx context.Context, fns []*lambdaFunc) error {
 	type poller struct {
 		lf *lambdaFunc
-		ev QueueEvent
+		ev samtemplate.QueueEvent
 		q  *localQueue
 	}
 	var ps []poller
@@ -340,7 +187,7 @@ const pollWait = 5
 
 // poll receives batches of up to BatchSize messages (at most 10, ReceiveMessage's limit) with a
 // short wait, invokes the function with each and deletes the messages it handled.
-func (s *Stack) poll(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev QueueEvent, q *localQueue) {
+func (s *Stack) poll(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev samtemplate.QueueEvent, q *localQueue) {
 	batch := int32(min(max(ev.BatchSize, 1), 10))
 	var lastErr string
 	for ctx.Err() == nil {
@@ -372,7 +219,7 @@ func (s *Stack) poll(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev
 // deliver invokes the function with one batch and deletes what it handled: the whole batch on
 // success, all but the answer's batchItemFailures with ReportBatchItemFailures, nothing when
 // the function failed. Messages not deleted come back after the queue's visibility timeout.
-func (s *Stack) deliver(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev QueueEvent, q *localQueue, msgs []sqstypes.Message) {
+func (s *Stack) deliver(ctx context.Context, client *sqs.Client, lf *lambdaFunc, ev samtemplate.QueueEvent, q *localQueue, msgs []sqstypes.Message) {
 	log := func(format string, args ...any) { s.logs.Line("sqs", fmt.Sprintf(format, args...)) }
 	started := time.Now()
 	body, err := lf.invoke(ctx, SQSEvent(q.arn, msgs))

@@ -8,57 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/sellerauth/sellerauth/internal/awstest"
 )
-
-func TestQueuesOfTheRepositoryTemplate(t *testing.T) {
-	tpl, err := awstest.FindTemplate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs, err := Queues(tpl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pos := map[string]int{}
-	byID := map[string]Queue{}
-	for i, q := range qs {
-		pos[q.LogicalID], byID[q.LogicalID] = i, q
-	}
-	n, ok := byID["SecretNotificationsQueue"]
-	if !ok {
-		t.Fatalf("no SecretNotificationsQueue among %v", qs)
-	}
-	if n.DeadLetterQueue != "SecretNotificationsDeadLetterQueue" || n.MaxReceiveCount != 5 || n.Attributes["VisibilityTimeout"] != "180" || !n.AmazonNotifications {
-		t.Errorf("SecretNotificationsQueue = %+v", n)
-	}
-	if pos[n.DeadLetterQueue] > pos[n.LogicalID] {
-		t.Errorf("the dead-letter queue comes after its source: %v", qs)
-	}
-	for id, q := range byID {
-		if q.AmazonNotifications && id != "SecretNotificationsQueue" {
-			t.Errorf("%s accepts Amazon's notifications too", id)
-		}
-	}
-
-	fns, err := Functions(tpl, Resolver{Region: Region, Lenient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var events []QueueEvent
-	for _, f := range fns {
-		if f.LogicalID == "RotateSecretFunction" {
-			events = f.Queues
-		} else if len(f.Queues) > 0 {
-			t.Errorf("%s has SQS events %v", f.LogicalID, f.Queues)
-		}
-	}
-	want := []QueueEvent{{Name: "SecretNotifications", Queue: "SecretNotificationsQueue", BatchSize: 10, ReportBatchItemFailures: true}}
-	if !slices.Equal(events, want) {
-		t.Errorf("RotateSecretFunction's SQS events = %+v, want %+v", events, want)
-	}
-}
 
 // TestSQSEventShape: the event has every field Lambda's SQS event source sends, in its names,
 // and aws-lambda-go reads it.

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,8 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sellerauth/sellerauth/connect"
-	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/demoapp"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 )
 
@@ -61,6 +63,12 @@ type Config struct {
 	EventBusName string
 	// ExtraEnv is added to every function's environment, e.g. INVALID_GRANT_CONFIRM_SECONDS.
 	ExtraEnv map[string]string
+	// Verbose logs every line of moto_server, its log of each request included; by default that
+	// log is left out (the pollers ask several times a second) and its other lines stay.
+	Verbose bool
+	// EnvFile, when set, is where Start writes Exports, the stack's environment for a developer's
+	// own code, as sh lines (relative to Root); Close removes it.
+	EnvFile string
 	// Logs receives every component's lines.
 	Logs *Logs
 }
@@ -87,6 +95,8 @@ type Stack struct {
 	// function of the template has EVENT_BUS_NAME).
 	EventBus string
 	Sandbox  *sandbox.Sandbox
+	// EnvFile is the file holding Exports (Config.EnvFile, made absolute), "" when none.
+	EnvFile string
 
 	logs      *Logs
 	moto      *process
@@ -106,12 +116,19 @@ type Stack struct {
 	events     eventLog
 	// suffix makes the names of the stack's resources in the local AWS its own.
 	suffix string
+	// envContent is what Start wrote to EnvFile, which Close removes unless it has changed since.
+	envContent []byte
 }
 
 // Start builds every function of template.yaml with the Makefile's targets (unless cfg.Prebuilt)
-// and starts the stack. On error everything already started is stopped.
+// and starts the stack, step by step in the order each needs the one before. On error everything
+// already started is stopped.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg, err = cfg.withDefaults(); err != nil {
+		return nil, err
+	}
+	tpl, err := samtemplate.Load(filepath.Join(cfg.Root, "template.yaml"))
+	if err != nil {
 		return nil, err
 	}
 	s := &Stack{logs: cfg.Logs, funcs: map[string]*lambdaFunc{}, Anonymous: cfg.Anonymous}
@@ -120,36 +137,89 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			s.Close()
 		}
 	}()
-	templatePath := filepath.Join(cfg.Root, "template.yaml")
-
 	// Listeners first, so that every URL is known before anything is configured with it.
-	gwL, err := listen(cfg.GatewayPort)
+	l, err := s.listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("local API gateway: %w", err)
-	}
-	sbL, err := listen(cfg.SandboxPort)
-	if err != nil {
-		gwL.Close()
-		return nil, fmt.Errorf("sandbox Amazon: %w", err)
-	}
-	demoL, err := listen(cfg.DemoPort)
-	if err != nil {
-		gwL.Close()
-		sbL.Close()
-		return nil, fmt.Errorf("demo app: %w", err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			// Not served yet when a later step failed (closing a served one again is harmless).
-			gwL.Close()
-			demoL.Close()
+			l.close()
 		}
 	}()
-	s.URL = "http://" + gwL.Addr().String()
-	s.SandboxURL = "http://" + sbL.Addr().String()
-	s.DemoURL = "http://" + demoL.Addr().String()
+	s.serveSandbox(cfg, l.sandbox)
+	if !cfg.Prebuilt {
+		if err := build(ctx, cfg, tpl); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.startAWS(cfg.Verbose); err != nil {
+		return nil, err
+	}
+	resources, err := s.createResources(ctx, tpl)
+	if err != nil {
+		return nil, err
+	}
+	fns, err := tpl.Functions(s.resolver(cfg, resources))
+	if err != nil {
+		return nil, err
+	}
+	lfs, err := s.startFunctions(cfg, fns)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.startEventSources(ctx, fns, lfs); err != nil {
+		return nil, err
+	}
+	s.serveGatewayAndDemo(l)
+	s.startSchedules(lfs, cfg.RefreshEvery)
+	if cfg.EnvFile != "" {
+		if err := s.writeEnvFile(cfg.EnvFile); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
 
-	// Sandbox Amazon; its SP-API notifications (a rotated client secret) go to the template's queue.
+// listeners are the stack's loopback listeners, open before anything is configured with their URLs.
+type listeners struct {
+	gateway, sandbox, demo net.Listener
+}
+
+// listen opens the listeners and sets the stack's URLs.
+func (s *Stack) listen(cfg Config) (*listeners, error) {
+	var l listeners
+	var err error
+	if l.gateway, err = listenLoopback(cfg.GatewayPort); err != nil {
+		return nil, fmt.Errorf("local API gateway: %w", err)
+	}
+	if l.sandbox, err = listenLoopback(cfg.SandboxPort); err != nil {
+		l.close()
+		return nil, fmt.Errorf("sandbox Amazon: %w", err)
+	}
+	if l.demo, err = listenLoopback(cfg.DemoPort); err != nil {
+		l.close()
+		return nil, fmt.Errorf("demo app: %w", err)
+	}
+	s.URL = "http://" + l.gateway.Addr().String()
+	s.SandboxURL = "http://" + l.sandbox.Addr().String()
+	s.DemoURL = "http://" + l.demo.Addr().String()
+	return &l, nil
+}
+
+// close closes the listeners a failed start has not served yet (closing a served one again, which
+// Close has shut down, is harmless).
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.gateway, l.sandbox, l.demo} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// serveSandbox serves the sandbox Amazon; its SP-API notifications (a rotated client secret) go to
+// the template's queue once it exists.
+func (s *Stack) serveSandbox(cfg Config, l net.Listener) {
 	s.Sandbox = sandbox.New(sandbox.Options{
 		ClientID: LWAClientID, ClientSecret: LWAClientSecret, AccessTokenTTL: cfg.AccessTokenTTL,
 		Notify: s.sendNotification,
@@ -158,25 +228,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			RedirectURIs: []string{s.URL + "/callback"}, LoginURI: s.URL + "/login",
 		},
 	})
-	s.serve(sbL, logRequests(s.logs, "sandbox", s.Sandbox.Handler()))
+	s.serve(l, logRequests(s.logs, "sandbox", s.Sandbox.Handler()))
+}
 
-	// Builds: the functions with the Makefile's own targets, and the pinned emulator.
-	fns, err := Functions(templatePath, Resolver{Region: Region, Lenient: true})
-	if err != nil {
-		return nil, err
-	}
-	rie := filepath.Join(cfg.BuildDir, "aws-lambda-rie")
-	if !cfg.Prebuilt {
-		if err := build(ctx, cfg, fns); err != nil {
-			return nil, err
-		}
-	}
-
-	// Local AWS.
+// startAWS starts moto_server as the local AWS, or uses the one AWS_ENDPOINT_URL names, and sets
+// s.AWS for it.
+func (s *Stack) startAWS(verbose bool) error {
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	if endpoint == "" {
-		if endpoint, err = s.startMoto(); err != nil {
-			return nil, err
+		var err error
+		if endpoint, err = s.startMoto(verbose); err != nil {
+			return err
 		}
 	} else {
 		s.logs.Printf("using the AWS at AWS_ENDPOINT_URL=%s", endpoint)
@@ -186,14 +248,15 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Credentials:  credentials.NewStaticCredentialsProvider("devstack", "devstack", ""),
 		BaseEndpoint: aws.String(endpoint),
 	}
-	resources, err := s.createResources(ctx, templatePath)
-	if err != nil {
-		return nil, err
-	}
+	return nil
+}
 
-	// Functions, with the template's environment resolved against the local resources.
-	resolver := Resolver{
+// resolver resolves the template's references for the functions' environment against the local
+// resources and the stack's own parameter values.
+func (s *Stack) resolver(cfg Config, resources map[string]string) samtemplate.Resolver {
+	r := samtemplate.Resolver{
 		Region:    Region,
+		AccountID: AccountID,
 		Resources: resources,
 		// AllowedReturnUrls and AppSignInUrl are http on loopback: the functions accept that for
 		// loopback hosts, and this resolver, unlike CloudFormation, does not apply the parameters'
@@ -210,13 +273,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		},
 	}
 	if cfg.EventBusName != "" {
-		resolver.Parameters["EventBusName"] = cfg.EventBusName
+		r.Parameters["EventBusName"] = cfg.EventBusName
 	}
-	fns, err = Functions(templatePath, resolver)
-	if err != nil {
-		return nil, err
-	}
-	var scheduled, queued, streamed []*lambdaFunc
+	return r
+}
+
+// startFunctions starts every function's bootstrap under the emulator, with the template's
+// environment and the one Lambda gives, and returns them in the template's order.
+func (s *Stack) startFunctions(cfg Config, fns []samtemplate.Function) ([]*lambdaFunc, error) {
+	rie := filepath.Join(cfg.BuildDir, "aws-lambda-rie")
+	var lfs []*lambdaFunc
 	for _, f := range fns {
 		env := map[string]string{
 			"PATH":                            "/usr/bin:/bin",
@@ -226,7 +292,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			"AWS_ACCESS_KEY_ID":               "devstack",
 			"AWS_SECRET_ACCESS_KEY":           "devstack",
 			"AWS_SESSION_TOKEN":               "devstack",
-			"AWS_ENDPOINT_URL":                endpoint,
+			"AWS_ENDPOINT_URL":                aws.ToString(s.AWS.BaseEndpoint),
 			"AWS_LAMBDA_FUNCTION_NAME":        f.LogicalID,
 			"AWS_LAMBDA_FUNCTION_TIMEOUT":     strconv.Itoa(f.Timeout),
 			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
@@ -234,43 +300,34 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			"AWS_LAMBDA_LOG_LEVEL":            "INFO",
 			"AMAZON_CONSENT_ORIGIN":           s.SandboxURL,
 		}
-		for k, v := range f.Env {
-			env[k] = v
-		}
-		for k, v := range cfg.ExtraEnv {
-			env[k] = v
-		}
-		name := shortName(f.LogicalID)
-		lf, err := startLambda(rie, filepath.Join(cfg.BuildDir, f.LogicalID, "bootstrap"), f, name, env, s.logs)
+		maps.Copy(env, f.Env)
+		maps.Copy(env, cfg.ExtraEnv)
+		lf, err := startLambda(rie, filepath.Join(cfg.BuildDir, f.LogicalID, "bootstrap"), f, shortName(f.LogicalID), env, s.logs)
 		if err != nil {
 			return nil, err
 		}
 		s.funcs[f.LogicalID] = lf
-		if len(f.Schedules) > 0 {
-			scheduled = append(scheduled, lf)
-		}
-		if len(f.Queues) > 0 {
-			queued = append(queued, lf)
-		}
-		if len(f.Streams) > 0 {
-			streamed = append(streamed, lf)
-		}
+		lfs = append(lfs, lf)
 	}
+	return lfs, nil
+}
 
-	// Lambda's event source mappings (SQS queues, DynamoDB streams) and the consumer of the
-	// lifecycle events, until Close.
+// startEventSources starts, until Close, Lambda's event source mappings (SQS queues, DynamoDB
+// streams) and the consumer of the lifecycle events on the bus the functions put them on.
+func (s *Stack) startEventSources(ctx context.Context, fns []samtemplate.Function, lfs []*lambdaFunc) error {
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	s.stopPolling = stopPolling
-	if err := s.startPollers(pollCtx, queued); err != nil {
-		return nil, err
+	if err := s.startPollers(pollCtx, lfs); err != nil {
+		return err
 	}
+	var err error
 	if s.EventBus, err = eventBusOf(fns); err != nil {
-		return nil, err
+		return err
 	}
 	if s.EventBus != "" {
 		b, err := s.createEventBus(ctx, s.EventBus, s.suffix)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.polling.Add(1)
 		go func() {
@@ -278,29 +335,25 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			s.readEvents(pollCtx, b)
 		}()
 	}
-	if err := s.startStreams(pollCtx, streamed, s.streamARNs); err != nil {
-		return nil, err
-	}
+	return s.startStreams(pollCtx, lfs, s.streamARNs)
+}
 
+// serveGatewayAndDemo serves the local API Gateway and the demo app, whose backend calls the
+// backend API as any app would: through the gateway, with the connect client, signed with the
+// dev credentials.
+func (s *Stack) serveGatewayAndDemo(l *listeners) {
 	gw := newGateway(s.funcs, devVerifier(), s.logs, s.devPages())
-	s.serve(gwL, logRequests(s.logs, "gateway", gw))
-
-	// The demo app's backend calls the backend API as any app would: through the gateway, with
-	// the connect client, signed with the dev credentials.
+	s.serve(l.gateway, logRequests(s.logs, "gateway", gw))
 	demo := demoapp.New(demoapp.Options{
 		Client: connect.New(DevAWSConfig(), s.URL),
 		URL:    s.DemoURL,
 		Events: s.Events,
 		Logf:   func(format string, args ...any) { s.logs.Line("demo", fmt.Sprintf(format, args...)) },
 	})
-	s.serve(demoL, logRequests(s.logs, "demo", demo.Handler()))
-	if cfg.RefreshEvery > 0 && len(scheduled) > 0 {
-		s.startSchedules(scheduled, cfg.RefreshEvery)
-	}
-	return s, nil
+	s.serve(l.demo, logRequests(s.logs, "demo", demo.Handler()))
 }
 
-func listen(port int) (net.Listener, error) {
+func listenLoopback(port int) (net.Listener, error) {
 	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 }
 
@@ -319,7 +372,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Logs = NewLogs(nil)
 	}
 	if cfg.Root == "" {
-		tpl, err := awstest.FindTemplate()
+		tpl, err := samtemplate.Find()
 		if err != nil {
 			return cfg, err
 		}
@@ -327,6 +380,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.BuildDir == "" {
 		cfg.BuildDir = filepath.Join(cfg.Root, ".build", "dev")
+	}
+	if cfg.EnvFile != "" && !filepath.IsAbs(cfg.EnvFile) {
+		cfg.EnvFile = filepath.Join(cfg.Root, cfg.EnvFile)
 	}
 	return cfg, nil
 }
@@ -338,16 +394,21 @@ func Build(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	fns, err := Functions(filepath.Join(cfg.Root, "template.yaml"), Resolver{Region: Region, Lenient: true})
+	tpl, err := samtemplate.Load(filepath.Join(cfg.Root, "template.yaml"))
 	if err != nil {
 		return err
 	}
-	return build(ctx, cfg, fns)
+	return build(ctx, cfg, tpl)
 }
 
 // build runs `make build-<LogicalId>` for each function for this machine's architecture, as
 // sam build would for the Lambda's, and builds the emulator pinned in go.mod.
-func build(ctx context.Context, cfg Config, fns []Function) error {
+func build(ctx context.Context, cfg Config, tpl *samtemplate.Template) error {
+	// Only the logical IDs matter here: nothing of the environment exists yet.
+	fns, err := tpl.Functions(samtemplate.Resolver{Region: Region, Lenient: true})
+	if err != nil {
+		return err
+	}
 	started := time.Now()
 	for _, f := range fns {
 		cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", cfg.Root, "build-"+f.LogicalID,
@@ -366,7 +427,7 @@ func build(ctx context.Context, cfg Config, fns []Function) error {
 	return nil
 }
 
-func (s *Stack) startMoto() (string, error) {
+func (s *Stack) startMoto(verbose bool) (string, error) {
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
 		return "", errors.New(`moto_server not found: install it with "pip install 'moto[server]'" (or set AWS_ENDPOINT_URL)`)
@@ -376,7 +437,7 @@ func (s *Stack) startMoto() (string, error) {
 		return "", err
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	s.moto, err = startFilteredProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs, motoLineWorthLogging)
+	s.moto, err = startFilteredProcess("moto", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), s.logs, motoLines(verbose))
 	if err != nil {
 		return "", err
 	}
@@ -387,37 +448,15 @@ func (s *Stack) startMoto() (string, error) {
 }
 
 // createResources creates template.yaml's tables and queues (from their own definitions) and the
-// LWA secret.
-func (s *Stack) createResources(ctx context.Context, templatePath string) (map[string]string, error) {
-	specs, err := awstest.TableSpecs(templatePath)
+// LWA secret, and returns what the functions' environment may refer to: each resource's physical
+// name (or URL, or ARN: what !Ref gives) and attributes as "LogicalID.Attribute".
+func (s *Stack) createResources(ctx context.Context, tpl *samtemplate.Template) (map[string]string, error) {
+	s.suffix = strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	res, err := s.createTables(ctx, tpl)
 	if err != nil {
 		return nil, err
 	}
-	db := dynamodb.NewFromConfig(s.AWS)
-	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
-	s.suffix = suffix
-	res := map[string]string{}
-	for id, spec := range specs {
-		name := "sellerauth-dev-" + id + "-" + suffix
-		if err := spec.Create(ctx, db, name); err != nil {
-			return nil, err
-		}
-		res[id] = name
-	}
-	s.StateTable, s.TokenTable, s.SessionTable = res["StateTable"], res["TokenTable"], res["SessionTable"]
-	// The streams of the tables with a StreamSpecification, for the functions' DynamoDB events.
-	s.streamARNs = map[string]string{}
-	for id := range specs {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(res[id])})
-		if err != nil {
-			return nil, fmt.Errorf("describe table %s: %w", res[id], err)
-		}
-		if arn := aws.ToString(out.Table.LatestStreamArn); arn != "" {
-			s.streamARNs[id] = arn
-			res[id+".StreamArn"] = arn
-		}
-	}
-	if err := s.createQueues(ctx, templatePath, suffix); err != nil {
+	if err := s.createQueues(ctx, tpl, s.suffix); err != nil {
 		return nil, err
 	}
 	var queueNames []string
@@ -431,7 +470,7 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 	sort.Strings(queueNames)
 	secret, _ := json.Marshal(map[string]string{"client_id": LWAClientID, "client_secret": LWAClientSecret})
 	out, err := secretsmanager.NewFromConfig(s.AWS).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String("sellerauth-dev-lwa-" + suffix), SecretString: aws.String(string(secret)),
+		Name: aws.String("sellerauth-dev-lwa-" + s.suffix), SecretString: aws.String(string(secret)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create the LWA secret: %w", err)
@@ -444,27 +483,38 @@ func (s *Stack) createResources(ctx context.Context, templatePath string) (map[s
 	}
 	s.logs.Printf("created tables %s, %s, %s, queues %s and the LWA secret from template.yaml", s.StateTable, s.TokenTable, s.SessionTable, strings.Join(queueNames, ", "))
 	if t := s.notifications.Load(); t != nil {
-		s.logs.Printf("the sandbox sends SP-API notifications to %s (its policy lets Amazon's account %s send)", t.queue.name, AmazonNotificationsAccount)
+		s.logs.Printf("the sandbox sends SP-API notifications to %s (its policy lets Amazon's account %s send)", t.queue.name, samtemplate.AmazonNotificationsAccount)
 	}
 	return res, nil
 }
 
-// Invoke sends event to the function with that logical ID.
-func (s *Stack) Invoke(ctx context.Context, logicalID string, event []byte) ([]byte, error) {
-	lf, ok := s.funcs[logicalID]
-	if !ok {
-		return nil, fmt.Errorf("no function %s in template.yaml", logicalID)
+// createTables creates template.yaml's tables and returns their names by logical ID, and their
+// stream ARNs as "LogicalID.StreamArn" (also kept for the functions' DynamoDB events).
+func (s *Stack) createTables(ctx context.Context, tpl *samtemplate.Template) (map[string]string, error) {
+	tables, err := tpl.Tables()
+	if err != nil {
+		return nil, err
 	}
-	return lf.invoke(ctx, event)
-}
-
-// Functions returns the logical IDs of the running functions.
-func (s *Stack) Functions() []string {
-	var ids []string
-	for id := range s.funcs {
-		ids = append(ids, id)
+	db := dynamodb.NewFromConfig(s.AWS)
+	res := map[string]string{}
+	s.streamARNs = map[string]string{}
+	for id, table := range tables {
+		name := "sellerauth-dev-" + id + "-" + s.suffix
+		if err := table.Create(ctx, db, name); err != nil {
+			return nil, err
+		}
+		res[id] = name
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return nil, fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if arn := aws.ToString(out.Table.LatestStreamArn); arn != "" {
+			s.streamARNs[id] = arn
+			res[id+".StreamArn"] = arn
+		}
 	}
-	return ids
+	s.StateTable, s.TokenTable, s.SessionTable = res["StateTable"], res["TokenTable"], res["SessionTable"]
+	return res, nil
 }
 
 // ScheduledEvent is the scheduled event of a schedule without an Input (EventBridge's
@@ -504,7 +554,12 @@ func (s *Stack) RunSchedules(ctx context.Context) (map[string]json.RawMessage, e
 	return out, nil
 }
 
+// startSchedules runs the scheduled functions every `every` instead of their own schedules (0:
+// never, RunSchedules only) until Close.
 func (s *Stack) startSchedules(fns []*lambdaFunc, every time.Duration) {
+	if every <= 0 || !slices.ContainsFunc(fns, func(lf *lambdaFunc) bool { return len(lf.Schedules) > 0 }) {
+		return
+	}
 	s.stopTimer, s.timerDone = make(chan struct{}), make(chan struct{})
 	for _, lf := range fns {
 		for _, sc := range lf.Schedules {
@@ -555,6 +610,7 @@ func (s *Stack) Close() {
 	s.funcs = map[string]*lambdaFunc{}
 	s.moto.stop(5 * time.Second)
 	s.moto = nil
+	s.removeEnvFile()
 }
 
 func randomID() string { return randomHex(16) }

@@ -11,6 +11,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 	"github.com/sellerauth/sellerauth/internal/streams"
 )
 
@@ -26,7 +27,7 @@ const streamRetryMax = 8 * time.Second
 // streamMapping is one DynamoDB event of a function: Lambda's event source mapping for it.
 type streamMapping struct {
 	lf      *lambdaFunc
-	ev      StreamEvent
+	ev      samtemplate.StreamEvent
 	arn     string
 	mapping *streams.Mapping
 	// read counts the records the stream gave the poller (filtered or not).
@@ -73,7 +74,7 @@ func (s *Stack) startStreams(ctx context.Context, fns []*lambdaFunc, streamARNs 
 }
 
 // newStreamMapping is the event source mapping of lf's event ev on the stream arn.
-func newStreamMapping(lf *lambdaFunc, ev StreamEvent, arn string, client streams.API) (*streamMapping, error) {
+func newStreamMapping(lf *lambdaFunc, ev samtemplate.StreamEvent, arn string, client streams.API) (*streamMapping, error) {
 	var filters []streams.Filter
 	for _, p := range ev.Filters {
 		f, err := streams.ParseFilter(p)

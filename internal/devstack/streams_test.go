@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -19,51 +18,47 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/sellerauth/sellerauth/events"
-	"github.com/sellerauth/sellerauth/internal/awstest"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
-func TestStreamEventsOfTheRepositoryTemplate(t *testing.T) {
-	tpl, err := awstest.FindTemplate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := Functions(tpl, Resolver{Region: Region, Lenient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []StreamEvent
+// TestStreamMappingsOfTheRepositoryTemplate: every DynamoDB event of template.yaml (which
+// internal/samtemplate reads) makes a stream mapping here, its filters parsed as Lambda parses
+// them, and the events function's bus is the template's default.
+func TestStreamMappingsOfTheRepositoryTemplate(t *testing.T) {
+	fns := repositoryFunctions(t)
+	mappings := 0
 	for _, f := range fns {
-		if f.LogicalID == "EventsFunction" {
-			got = f.Streams
-			if _, ok := f.Env["EVENT_BUS_NAME"]; !ok {
-				t.Errorf("EventsFunction has no EVENT_BUS_NAME: %v", f.Env)
+		for _, ev := range f.Streams {
+			mappings++
+			if _, err := newStreamMapping(&lambdaFunc{}, ev, "arn", nil); err != nil {
+				t.Errorf("%s %s: the filters do not parse: %v", f.LogicalID, ev.Name, err)
 			}
-		} else if len(f.Streams) > 0 {
-			t.Errorf("%s has DynamoDB events %v", f.LogicalID, f.Streams)
 		}
 	}
-	if len(got) != 2 {
-		t.Fatalf("EventsFunction's DynamoDB events = %+v, want TokenChanges and SessionRefusals", got)
-	}
-	byName := map[string]StreamEvent{}
-	for _, ev := range got {
-		byName[ev.Name] = ev
-		if ev.BatchSize != 100 || ev.StartingPosition != "TRIM_HORIZON" || !ev.ReportBatchItemFailures {
-			t.Errorf("%s = %+v", ev.Name, ev)
-		}
-		if _, err := newStreamMapping(&lambdaFunc{}, ev, "arn", nil); err != nil {
-			t.Errorf("%s: the filters do not parse: %v", ev.Name, err)
-		}
-	}
-	if tc := byName["TokenChanges"]; tc.Table != "TokenTable" || len(tc.Filters) != 2 {
-		t.Errorf("TokenChanges = %+v", tc)
-	}
-	if sr := byName["SessionRefusals"]; sr.Table != "SessionTable" || len(sr.Filters) != 1 || !strings.Contains(sr.Filters[0], "connected_to_another_user") {
-		t.Errorf("SessionRefusals = %+v", sr)
+	if mappings == 0 {
+		t.Error("no DynamoDB event in template.yaml")
 	}
 	if bus, err := eventBusOf(fns); err != nil || bus != "default" {
 		t.Errorf("event bus %q, %v; want the template's default", bus, err)
 	}
+}
+
+// repositoryFunctions are template.yaml's functions, resolved before any resource exists.
+func repositoryFunctions(t *testing.T) []samtemplate.Function {
+	t.Helper()
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tpl.Functions(samtemplate.Resolver{Region: Region, Lenient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fns
 }
 
 // fakeStream is one shard of a DynamoDB stream in memory; iterators are record positions.
@@ -162,8 +157,8 @@ func TestStreamMappingRewinds(t *testing.T) {
 			stream.write("2", "MODIFY") // a plain refresh: filtered out
 			stream.write("3", "REMOVE")
 			stream.write("4", "INSERT")
-			lf := &lambdaFunc{Function: Function{LogicalID: "EventsFunction", Timeout: 3}, name: "events", url: srv.URL}
-			m, err := newStreamMapping(lf, StreamEvent{Name: "TokenChanges", BatchSize: 100, ReportBatchItemFailures: tc.report,
+			lf := &lambdaFunc{Function: samtemplate.Function{LogicalID: "EventsFunction", Timeout: 3}, name: "events", url: srv.URL}
+			m, err := newStreamMapping(lf, samtemplate.StreamEvent{Name: "TokenChanges", BatchSize: 100, ReportBatchItemFailures: tc.report,
 				Filters: []string{`{"eventName": ["INSERT", "REMOVE"]}`}}, "arn:stream", stream)
 			if err != nil {
 				t.Fatal(err)
@@ -199,20 +194,5 @@ func TestEventLogKeepsTheLast50Once(t *testing.T) {
 	}
 	if !l.add(events.Event{ID: "5"}) {
 		t.Error("an event dropped from the list is still remembered as seen")
-	}
-}
-
-func TestMotoLines(t *testing.T) {
-	for line, keep := range map[string]bool{
-		`127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 200 -`:         false,
-		`127.0.0.1 - - [02/Dec/2026 10:11:55] "GET /moto-api/ HTTP/1.1" 200 -`: false,
-		`127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 400 -`:         true,
-		`127.0.0.1 - - [02/Dec/2026 10:11:55] "POST / HTTP/1.1" 500 -`:         true,
-		`Traceback (most recent call last):`:                                   true,
-		` * Running on http://127.0.0.1:45791`:                                 true,
-	} {
-		if got := motoLineWorthLogging(line); got != keep {
-			t.Errorf("%q: kept %v, want %v", line, got, keep)
-		}
 	}
 }

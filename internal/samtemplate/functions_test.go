@@ -108,7 +108,7 @@ func TestEventSourcesOfTheRepositoryTemplate(t *testing.T) {
 	if tc := byName["TokenChanges"]; tc.Table != "TokenTable" || len(tc.Filters) != 2 {
 		t.Errorf("TokenChanges = %+v", tc)
 	}
-	if sr := byName["SessionRefusals"]; sr.Table != "SessionTable" || len(sr.Filters) == 0 {
+	if sr := byName["SessionRefusals"]; sr.Table != "SessionTable" || len(sr.Filters) != 1 || !strings.Contains(sr.Filters[0], "connected_to_another_user") {
 		t.Errorf("SessionRefusals = %+v", sr)
 	}
 }
