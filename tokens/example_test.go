@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -35,5 +36,25 @@ func Example() {
 	default:
 		// x-amz-access-token: tok.AccessToken on SP-API calls to sellingpartnerapi-eu.amazon.com
 		fmt.Println("valid until", tok.ExpiresAt)
+	}
+}
+
+// A Lambda of the stack's own template takes the table (and, if it may refresh, the secret) from
+// the contract's environment variables.
+func ExampleFromEnvironment() {
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	reader, err := tokens.FromEnvironment(cfg, tokens.WithSkew(10*time.Minute))
+	if err != nil {
+		log.Fatal(err) // TOKEN_TABLE_NAME is not set
+	}
+	conns, err := reader.Connections(context.Background(), "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range conns {
+		fmt.Println(c.SellingPartnerID, c.Region, c.Status)
 	}
 }

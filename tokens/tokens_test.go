@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -18,13 +17,6 @@ import (
 	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/sandbox"
 	"github.com/sellerauth/sellerauth/tokens"
-)
-
-func TestMain(m *testing.M) { os.Exit(awstest.Main(m)) }
-
-const (
-	clientID     = "amzn1.application-oa2-client.0123456789abcdef"
-	clientSecret = "amzn1.oa2-cs.v1.public-reader-test-secret"
 )
 
 // TestNewReadsWhatTheCallbackStored drives the importable API the way another Lambda does: New
@@ -59,8 +51,8 @@ func TestNewReadsWhatTheCallbackStored(t *testing.T) {
 		return tok
 	}
 
-	fresh := store("A1FRESH", tokens.RegionEU, time.Hour)
-	stale := store("A2STALE", tokens.RegionNA, time.Minute)
+	fresh := store("A1FRESH", amazon.RegionEU, time.Hour)
+	stale := store("A2STALE", amazon.RegionNA, time.Minute)
 
 	reader := tokens.New(db, table)
 	got, err := reader.AccessToken(t.Context(), "A1FRESH", tokens.RegionEU)

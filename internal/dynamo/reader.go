@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -10,18 +11,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
-	"github.com/sellerauth/sellerauth/internal/tokens"
 )
-
-var _ tokens.Store = (*TokenStore)(nil)
 
 // ReaderAttributes are the attributes the reader policy of template.yaml lets other Lambdas read
 // (with the key attributes); refresh_token is never among them.
 var ReaderAttributes = []string{AttrAccessToken, AttrAccessTokenExpiresAt, AttrStatus, AttrVersion}
 
-// ReadAccessToken implements tokens.Store with a GetItem that names only ReaderAttributes (plus
-// refresh_token when asked for), as the reader policy's dynamodb:Attributes condition requires.
-func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (tokens.Stored, error) {
+// ReaderItem is what ReadAccessToken reads of one authorization.
+type ReaderItem struct {
+	AccessToken string
+	ExpiresAt   time.Time
+	// ReauthorizationRequired says the authorization is no longer active: the seller revoked
+	// the app or the authorization lapsed.
+	ReauthorizationRequired bool
+	// Version is what a conditional write of the refreshed token (SaveRefreshed) expects.
+	Version int64
+	// RefreshToken is read only when asked for (the reader policy forbids it).
+	RefreshToken string
+}
+
+// ReadAccessToken reads the access-token attributes of one authorization, consistently, with a
+// GetItem that names only ReaderAttributes (plus refresh_token when withRefreshToken is set), as
+// the reader policy's dynamodb:Attributes condition requires. It returns ErrNotFound, wrapped,
+// when there is no item. The tokens package reads through it.
+func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (ReaderItem, error) {
 	const op = "read access token"
 	names := ReaderAttributes
 	if withRefreshToken {
@@ -33,7 +46,7 @@ func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID strin
 	}
 	expr, err := expression.NewBuilder().WithProjection(proj).Build()
 	if err != nil {
-		return tokens.Stored{}, fmt.Errorf("%s: build expression: %w", op, err)
+		return ReaderItem{}, fmt.Errorf("%s: build expression: %w", op, err)
 	}
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:                aws.String(s.Table),
@@ -43,10 +56,10 @@ func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID strin
 		ConsistentRead:           aws.Bool(true),
 	})
 	if err != nil {
-		return tokens.Stored{}, fmt.Errorf("%s: %w", op, err)
+		return ReaderItem{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if out.Item == nil {
-		return tokens.Stored{}, fmt.Errorf("%s: %w", op, tokens.ErrNotAuthorized)
+		return ReaderItem{}, fmt.Errorf("%s: %w", op, ErrNotFound)
 	}
 	var it struct {
 		AccessToken  string `dynamodbav:"access_token"`
@@ -56,9 +69,9 @@ func (s *TokenStore) ReadAccessToken(ctx context.Context, sellingPartnerID strin
 		RefreshToken string `dynamodbav:"refresh_token"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return tokens.Stored{}, fmt.Errorf("%s: decode: %w", op, err)
+		return ReaderItem{}, fmt.Errorf("%s: decode: %w", op, err)
 	}
-	return tokens.Stored{
+	return ReaderItem{
 		AccessToken:             it.AccessToken,
 		ExpiresAt:               fromEpoch(it.ExpiresAt),
 		ReauthorizationRequired: it.Status != string(StatusActive),

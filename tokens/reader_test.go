@@ -4,25 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/lwa"
 	"github.com/sellerauth/sellerauth/internal/refresh"
-	"github.com/sellerauth/sellerauth/internal/tokens"
+	"github.com/sellerauth/sellerauth/tokens"
 )
 
 func TestCacheHitMakesNoAWSCall(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	stored := f.authorize("A1SELLER", amazon.RegionEU)
-	r := &tokens.Reader{Store: f.store, Now: f.clock.Now}
+	r := tokens.NewReader(f.store, tokens.WithClock(f.clock.Now))
 	f.calls.Reset()
 
-	first, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionEU)
+	first, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionEU)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +37,7 @@ func TestCacheHitMakesNoAWSCall(t *testing.T) {
 	}
 	f.calls.Reset()
 	f.clock.Advance(50 * time.Minute) // 10 minutes left: more than the 5-minute skew
-	second, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionEU)
+	second, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionEU)
 	if err != nil || second != first {
 		t.Fatalf("cached read: %v, %v", second == first, err)
 	}
@@ -48,18 +51,18 @@ func TestCacheIsPerSellerAndRegion(t *testing.T) {
 	f := newFixture(t)
 	a := f.authorize("A1SELLER", amazon.RegionNA)
 	b := f.authorize("A2SELLER", amazon.RegionNA)
-	r := &tokens.Reader{Store: f.store, Now: f.clock.Now}
+	r := tokens.NewReader(f.store, tokens.WithClock(f.clock.Now))
 	for _, tc := range []struct {
 		id     string
-		region amazon.Region
+		region tokens.Region
 		want   string
-	}{{"A1SELLER", amazon.RegionNA, a.AccessToken}, {"A2SELLER", amazon.RegionNA, b.AccessToken}, {"A1SELLER", amazon.RegionNA, a.AccessToken}} {
+	}{{"A1SELLER", tokens.RegionNA, a.AccessToken}, {"A2SELLER", tokens.RegionNA, b.AccessToken}, {"A1SELLER", tokens.RegionNA, a.AccessToken}} {
 		got, err := r.AccessToken(t.Context(), tc.id, tc.region)
 		if err != nil || got.AccessToken != tc.want {
 			t.Fatalf("%s: another seller's token or %v", tc.id, err)
 		}
 	}
-	if _, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionFE); !errors.Is(err, tokens.ErrNotAuthorized) {
+	if _, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionFE); !errors.Is(err, tokens.ErrNotAuthorized) {
 		t.Errorf("other region: err = %v, want ErrNotAuthorized", err)
 	}
 }
@@ -70,7 +73,7 @@ func TestStaleTokenRefreshedOnceUnderConcurrentCallers(t *testing.T) {
 	stored := f.authorize("A1SELLER", amazon.RegionNA)
 	f.clock.Advance(58 * time.Minute) // the schedule is late: 2 minutes left
 	f.amazon.SetLatency(50 * time.Millisecond)
-	r := &tokens.Reader{Store: f.store, Refresher: f.lwa, Now: f.clock.Now}
+	r := tokens.NewReader(f.store, tokens.WithRefresher(f.lwa), tokens.WithClock(f.clock.Now))
 	f.calls.Reset()
 	refreshesBefore := f.amazon.Stats().Refreshes
 
@@ -82,7 +85,7 @@ func TestStaleTokenRefreshedOnceUnderConcurrentCallers(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			<-start
-			got[i], errs[i] = r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+			got[i], errs[i] = r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
 		})
 	}
 	close(start)
@@ -121,7 +124,7 @@ func TestTypedErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(56 * time.Minute)
-	r := &tokens.Reader{Store: f.store, Now: f.clock.Now} // no credentials: cannot refresh
+	r := tokens.NewReader(f.store, tokens.WithClock(f.clock.Now)) // no credentials: cannot refresh
 	tests := []struct {
 		name string
 		id   string
@@ -133,24 +136,10 @@ func TestTypedErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := r.AccessToken(t.Context(), tc.id, amazon.RegionNA); !errors.Is(err, tc.want) {
+			if _, err := r.AccessToken(t.Context(), tc.id, tokens.RegionNA); !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestReaderWithoutCredentialsNeverReadsTheRefreshToken(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	f.authorize("A1SELLER", amazon.RegionNA)
-	st, err := f.store.ReadAccessToken(t.Context(), "A1SELLER", amazon.RegionNA, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.RefreshToken != "" || st.AccessToken == "" || st.Version != 1 {
-		t.Errorf("read without refresh token: refresh token present %v, access token present %v, version %d",
-			st.RefreshToken != "", st.AccessToken != "", st.Version)
 	}
 }
 
@@ -178,7 +167,7 @@ func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
 	f.authorize("A1SELLER", amazon.RegionNA)
 	f.clock.Advance(58 * time.Minute)
 	ref := &gatedRefresher{next: f.lwa, entered: make(chan struct{}, 2), gate: make(chan struct{})}
-	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
+	r := tokens.NewReader(f.store, tokens.WithRefresher(ref), tokens.WithClock(f.clock.Now))
 	waiting := make(chan struct{}, 1)
 	tokens.OnWait(r, func() { waiting <- struct{}{} })
 
@@ -186,13 +175,13 @@ func TestWaitingCallerSurvivesTheLeaderGivingUp(t *testing.T) {
 	defer cancel()
 	leaderErr := make(chan error, 1)
 	go func() {
-		_, err := r.AccessToken(leaderCtx, "A1SELLER", amazon.RegionNA)
+		_, err := r.AccessToken(leaderCtx, "A1SELLER", tokens.RegionNA)
 		leaderErr <- err
 	}()
 	<-ref.entered // the leader's refresh is in flight
 	follower := make(chan error, 1)
 	go func() {
-		tok, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+		tok, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
 		if err == nil && !f.amazon.AccessTokenValid(tok.AccessToken) {
 			err = errors.New("invalid token")
 		}
@@ -236,14 +225,14 @@ func TestLWATimeoutIsEveryWaitersAnswer(t *testing.T) {
 	f.clock.Advance(58 * time.Minute)
 	const callers = 10
 	ref := &timeoutRefresher{entered: make(chan struct{}, callers), gate: make(chan struct{})}
-	r := &tokens.Reader{Store: f.store, Refresher: ref, Now: f.clock.Now}
+	r := tokens.NewReader(f.store, tokens.WithRefresher(ref), tokens.WithClock(f.clock.Now))
 	waiting := make(chan struct{}, callers)
 	tokens.OnWait(r, func() { waiting <- struct{}{} })
 
 	errs := make(chan error, callers)
 	for range callers {
 		go func() {
-			_, err := r.AccessToken(t.Context(), "A1SELLER", amazon.RegionNA)
+			_, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
 			errs <- err
 		}()
 	}
@@ -265,12 +254,16 @@ func TestLWATimeoutIsEveryWaitersAnswer(t *testing.T) {
 // endlessStore has a fresh token for every seller, valid for an hour from its clock.
 type endlessStore struct{ now func() time.Time }
 
-func (s endlessStore) ReadAccessToken(_ context.Context, id string, _ amazon.Region, _ bool) (tokens.Stored, error) {
-	return tokens.Stored{AccessToken: "Atza|" + id, ExpiresAt: s.now().Add(time.Hour), Version: 1}, nil
+func (s endlessStore) ReadAccessToken(_ context.Context, id string, _ amazon.Region, _ bool) (dynamo.ReaderItem, error) {
+	return dynamo.ReaderItem{AccessToken: "Atza|" + id, ExpiresAt: s.now().Add(time.Hour), Version: 1}, nil
 }
 
 func (endlessStore) SaveRefreshed(context.Context, refresh.Refreshed) (int64, error) {
 	return 0, errors.New("not used")
+}
+
+func (endlessStore) Connections(context.Context, string) ([]authflow.Connection, error) {
+	return nil, errors.New("not used")
 }
 
 // TestCacheDropsExpiredTokens: a Lambda that works through many sellers does not keep every
@@ -279,21 +272,83 @@ func TestCacheDropsExpiredTokens(t *testing.T) {
 	t.Parallel()
 	clock := time.Now()
 	now := func() time.Time { return clock }
-	r := &tokens.Reader{Store: endlessStore{now}, Now: now}
+	r := tokens.NewReader(endlessStore{now}, tokens.WithClock(now))
 	read := func(from, to int) {
 		for i := from; i < to; i++ {
-			if _, err := r.AccessToken(t.Context(), fmt.Sprintf("A%d", i), amazon.RegionNA); err != nil {
+			if _, err := r.AccessToken(t.Context(), fmt.Sprintf("A%d", i), tokens.RegionNA); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	read(0, 1000)
-	if n := r.Cached(); n != 1000 {
+	if n := tokens.Cached(r); n != 1000 {
 		t.Fatalf("cached %d, want 1000", n)
 	}
 	clock = clock.Add(2 * time.Hour) // every cached token has expired
 	read(1000, 2100)
-	if n := r.Cached(); n > 1100 {
+	if n := tokens.Cached(r); n > 1100 {
 		t.Errorf("cached %d tokens after reading 1,100 new ones: the expired ones stayed", n)
+	}
+}
+
+// panickingStore panics in its first read, once its gate opens; later reads are endlessStore's.
+type panickingStore struct {
+	endlessStore
+	entered chan struct{}
+	gate    chan struct{}
+	reads   atomic.Int64
+}
+
+func (s *panickingStore) ReadAccessToken(ctx context.Context, id string, region amazon.Region, withRefreshToken bool) (dynamo.ReaderItem, error) {
+	if s.reads.Add(1) == 1 {
+		s.entered <- struct{}{}
+		<-s.gate
+		panic("a bug in the read")
+	}
+	return s.endlessStore.ReadAccessToken(ctx, id, region, withRefreshToken)
+}
+
+// TestPanickingReadReleasesWaiters: a read that panics must not leave the callers waiting for it
+// hanging, nor the seller's key held by a read that will never end.
+func TestPanickingReadReleasesWaiters(t *testing.T) {
+	t.Parallel()
+	now := time.Now
+	s := &panickingStore{endlessStore: endlessStore{now}, entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	r := tokens.NewReader(s, tokens.WithClock(now))
+	const waiters = 5
+	waiting := make(chan struct{}, waiters)
+	tokens.OnWait(r, func() { waiting <- struct{}{} })
+
+	leaderPanic := make(chan any, 1)
+	go func() {
+		defer func() { leaderPanic <- recover() }()
+		_, _ = r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
+	}()
+	<-s.entered
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
+			errs <- err
+		}()
+	}
+	for range waiters {
+		<-waiting
+	}
+	close(s.gate)
+	if p := <-leaderPanic; p == nil {
+		t.Error("the caller whose read panicked did not panic")
+	}
+	for range waiters {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "a bug in the read") {
+			t.Errorf("waiter: err = %v, want the panic", err)
+		}
+	}
+	tok, err := r.AccessToken(t.Context(), "A1SELLER", tokens.RegionNA)
+	if err != nil || tok.AccessToken != "Atza|A1SELLER" {
+		t.Fatalf("after the panic: %v", err)
+	}
+	if n := s.reads.Load(); n != 2 {
+		t.Errorf("%d reads, want the panicking one and one more", n)
 	}
 }

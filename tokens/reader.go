@@ -8,61 +8,40 @@ import (
 	"time"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
+	"github.com/sellerauth/sellerauth/internal/authflow"
+	"github.com/sellerauth/sellerauth/internal/dynamo"
 	"github.com/sellerauth/sellerauth/internal/flight"
 	"github.com/sellerauth/sellerauth/internal/refresh"
 )
 
-var (
-	// ErrNotAuthorized means the seller never authorized the app in that region.
-	ErrNotAuthorized = errors.New("seller has not authorized the app in this region")
-	// ErrReauthorizationRequired means the seller revoked the app or the authorization lapsed:
-	// the seller must authorize the app again.
-	ErrReauthorizationRequired = errors.New("seller must authorize the app again")
-	// ErrStale means the stored access token expires within the skew and this Reader may not
-	// (or could not) refresh it.
-	ErrStale = errors.New("stored access token is stale")
-)
-
-// DefaultSkew is how long a returned token stays valid at least, unless Reader.Skew says otherwise.
-const DefaultSkew = 5 * time.Minute
-
-// Token is an LWA access token of one seller and region.
-type Token struct {
-	AccessToken string
-	ExpiresAt   time.Time
-}
-
-// Stored is what the store returns for one authorization.
-type Stored struct {
-	AccessToken             string
-	ExpiresAt               time.Time
-	ReauthorizationRequired bool
-	Version                 int64
-	// RefreshToken is read only when asked for (the reader policy forbids it).
-	RefreshToken string
-}
-
-// Store reads and writes the token table; *dynamo.TokenStore implements it.
-type Store interface {
+// store is the token table as a Reader uses it; *dynamo.TokenStore implements it, and tests
+// fake it.
+type store interface {
 	// ReadAccessToken reads the access-token attributes of one authorization, consistently, and
-	// the refresh token only when withRefreshToken is set. It returns ErrNotAuthorized when there
-	// is no item.
-	ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (Stored, error)
-	// SaveRefreshed is the refresh job's conditional write (refresh.ErrConflict when the item changed).
+	// the refresh token only when withRefreshToken is set (dynamo.ErrNotFound when there is no
+	// item).
+	ReadAccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region, withRefreshToken bool) (dynamo.ReaderItem, error)
+	// SaveRefreshed is the refresh job's conditional write (refresh.ErrConflict when the item
+	// changed).
 	SaveRefreshed(ctx context.Context, r refresh.Refreshed) (int64, error)
+	// Connections lists an end user's connections from the end-user index.
+	Connections(ctx context.Context, endUserID string) ([]authflow.Connection, error)
 }
 
-// Reader returns access tokens to other Lambdas. Build it once per process; it is safe for
-// concurrent use.
+var _ store = (*dynamo.TokenStore)(nil)
+
+// Reader returns access tokens; it is safe for concurrent use. Build it with New or
+// FromEnvironment (its zero value is not usable) and keep it for the life of the process: its
+// cache is what saves the reads.
 type Reader struct {
-	Store Store
-	// Refresher, if set, refreshes a stale token on demand (it needs the LWA client secret);
-	// nil makes a stale token ErrStale.
-	Refresher refresh.Refresher
-	// Skew is how long a returned token stays valid at least; zero means DefaultSkew.
-	Skew time.Duration
-	// Now defaults to time.Now.
-	Now func() time.Time
+	store store
+	// refresher, if set (WithRefresh), refreshes a stale token on demand; nil makes a stale
+	// token ErrStale.
+	refresher refresh.Refresher
+	// skew is how long a returned token stays valid at least; zero means DefaultSkew.
+	skew time.Duration
+	// now is the Reader's clock, time.Now but in tests.
+	now func() time.Time
 
 	mu    sync.Mutex
 	cache map[key]Token
@@ -83,32 +62,33 @@ type key struct {
 	region           amazon.Region
 }
 
-func (r *Reader) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
+// newReader builds a Reader of s with opts applied.
+func newReader(s store, opts []Option) *Reader {
+	r := &Reader{store: s, now: time.Now}
+	for _, o := range opts {
+		o(r)
 	}
-	return time.Now()
+	if r.skew <= 0 {
+		r.skew = DefaultSkew
+	}
+	return r
 }
 
-func (r *Reader) skew() time.Duration {
-	if r.Skew > 0 {
-		return r.Skew
-	}
-	return DefaultSkew
-}
-
+// fresh says t stays valid for at least the skew.
 func (r *Reader) fresh(t Token) bool {
-	return t.AccessToken != "" && t.ExpiresAt.Sub(r.now()) >= r.skew()
+	return t.AccessToken != "" && t.ExpiresAt.Sub(r.now()) >= r.skew
 }
 
-// AccessToken returns the seller's access token for region, valid for at least the skew. A cached
-// token costs no AWS call; concurrent callers for the same seller share one read (and at most
-// one refresh).
-func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, region amazon.Region) (Token, error) {
-	if sellingPartnerID == "" || !region.Valid() {
+// AccessToken returns the seller's access token for region, valid for at least the skew. A
+// cached token costs no AWS call; concurrent callers for the same seller share one read (and at
+// most one refresh), and a caller whose ctx ends while it waits for that read returns ctx's
+// error. The errors to act on are ErrNotAuthorized, ErrReauthorizationRequired and ErrStale; any
+// other is a failure to read the table (or to refresh the token).
+func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, region Region) (Token, error) {
+	if sellingPartnerID == "" || !amazon.Region(region).Valid() {
 		return Token{}, fmt.Errorf("access token: invalid seller %q or region %q", sellingPartnerID, region)
 	}
-	k := key{sellingPartnerID, region}
+	k := key{sellingPartnerID, amazon.Region(region)}
 	if t, ok := r.cached(k); ok {
 		return t, nil
 	}
@@ -120,7 +100,7 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 			return t, nil
 		}
 		t, err := r.load(ctx, k)
-		r.store(k, t, err)
+		r.keep(k, t, err)
 		return t, err
 	})
 	if err != nil {
@@ -137,9 +117,9 @@ func (r *Reader) cached(k key) (Token, bool) {
 	return t, ok && r.fresh(t)
 }
 
-// store caches what a load returned; a failed load drops the token it replaces (e.g. one whose
+// keep caches what a load returned; a failed load drops the token it replaces (e.g. one whose
 // seller has since revoked the app).
-func (r *Reader) store(k key, t Token, err error) {
+func (r *Reader) keep(k key, t Token, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -160,16 +140,19 @@ func (r *Reader) store(k key, t Token, err error) {
 	}
 }
 
-// Cached is how many tokens r holds in memory.
-func (r *Reader) Cached() int {
+// cachedCount is how many tokens r holds in memory.
+func (r *Reader) cachedCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.cache)
 }
 
 func (r *Reader) load(ctx context.Context, k key) (Token, error) {
-	withRefresh := r.Refresher != nil
-	st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, withRefresh)
+	withRefresh := r.refresher != nil
+	st, err := r.store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, withRefresh)
+	if errors.Is(err, dynamo.ErrNotFound) {
+		return Token{}, ErrNotAuthorized
+	}
 	if err != nil {
 		return Token{}, err
 	}
@@ -184,13 +167,13 @@ func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 		return Token{}, fmt.Errorf("%w (expires %s)", ErrStale, st.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	asked := r.now() // the token's lifetime counts from the request, not from the answer
-	answer, err := r.Refresher.Refresh(ctx, st.RefreshToken)
+	answer, err := r.refresher.Refresh(ctx, st.RefreshToken)
 	if err != nil {
 		return Token{}, fmt.Errorf("%w: on-demand refresh: %w", ErrStale, err)
 	}
 	now := r.now()
 	t = Token{AccessToken: answer.AccessToken, ExpiresAt: asked.Add(answer.ExpiresIn)}
-	_, err = r.Store.SaveRefreshed(ctx, refresh.Refreshed{
+	_, err = r.store.SaveRefreshed(ctx, refresh.Refreshed{
 		SellingPartnerID:     k.sellingPartnerID,
 		Region:               k.region,
 		ReadVersion:          st.Version,
@@ -208,7 +191,10 @@ func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 	case errors.Is(err, refresh.ErrConflict):
 		// Another writer (the job, another process, a re-authorization) got there first; its
 		// token is the one to use.
-		st, err := r.Store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, false)
+		st, err := r.store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, false)
+		if errors.Is(err, dynamo.ErrNotFound) {
+			return Token{}, ErrNotAuthorized // the seller was disconnected meanwhile
+		}
 		if err != nil {
 			return Token{}, err
 		}
