@@ -13,39 +13,94 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"gopkg.in/yaml.v3"
+
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // The rules of least privilege and of the build, checked on template.yaml itself: a change that
 // grants the authorize function the token table, or adds a function sam build cannot build,
 // fails here before it is deployed.
 
-type cfnTemplate struct {
-	Globals struct {
-		Function map[string]any `yaml:"Function"`
-	} `yaml:"Globals"`
-	Resources map[string]struct {
-		Type       string         `yaml:"Type"`
-		Metadata   map[string]any `yaml:"Metadata"`
-		Properties map[string]any `yaml:"Properties"`
-	} `yaml:"Resources"`
-}
-
-func loadTemplate(t *testing.T) cfnTemplate {
+// readTemplate is template.yaml as CloudFormation reads it: internal/samtemplate, the one reader of
+// the template, gives the short-form tags in their long form (!Ref X is {"Ref": "X"}).
+func readTemplate(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("../../template.yaml")
+	tpl, err := samtemplate.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tpl.CloudFormation()
+}
+
+type cfnTemplate struct {
+	Globals struct {
+		Function map[string]any
+	}
+	Resources map[string]cfnResource
+}
+
+type cfnResource struct {
+	Type                 string
+	Metadata, Properties map[string]any
+}
+
+// loadTemplate is template.yaml with each intrinsic function replaced by its arguments (see
+// arguments): the least-privilege checks compare the logical IDs a policy names, whichever
+// function names them.
+func loadTemplate(t *testing.T) cfnTemplate {
+	t.Helper()
+	doc, _ := arguments(readTemplate(t)).(map[string]any)
 	var tpl cfnTemplate
-	if err := yaml.Unmarshal(b, &tpl); err != nil {
-		t.Fatal(err)
+	globals, _ := doc["Globals"].(map[string]any)
+	tpl.Globals.Function, _ = globals["Function"].(map[string]any)
+	resources, _ := doc["Resources"].(map[string]any)
+	tpl.Resources = map[string]cfnResource{}
+	for id, r := range resources {
+		m, _ := r.(map[string]any)
+		var res cfnResource
+		res.Type, _ = m["Type"].(string)
+		res.Metadata, _ = m["Metadata"].(map[string]any)
+		res.Properties, _ = m["Properties"].(map[string]any)
+		tpl.Resources[id] = res
 	}
 	return tpl
 }
 
-// grants lists "action on resource" for every statement of a function's inline policies.
-// CloudFormation tags (!Ref, !GetAtt) are dropped by the parser, leaving the logical IDs.
+// arguments replaces each intrinsic function of a long-form value by its arguments: {"Ref": "X"}
+// is "X", {"Fn::GetAtt": ["A", "B"]} is "A.B" (as the template writes it), {"Fn::Sub": s} is s,
+// {"Fn::If": [c, a, b]} is [c, a, b].
+func arguments(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(v) == 1 {
+			for name, arg := range v {
+				if name == "Fn::GetAtt" {
+					if l, ok := arg.([]any); ok && len(l) == 2 {
+						return asString(l[0]) + "." + asString(l[1])
+					}
+				}
+				if _, named := arg.(string); named && (name == "Ref" || name == "Condition") || strings.HasPrefix(name, "Fn::") {
+					return arguments(arg)
+				}
+			}
+		}
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = arguments(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = arguments(x)
+		}
+		return out
+	}
+	return v
+}
+
+// grants lists "action on resource" for every statement of a function's inline policies, with
+// the logical IDs the intrinsic functions name (loadTemplate).
 func grants(props map[string]any) []string {
 	var out []string
 	policies, _ := props["Policies"].([]any)
@@ -178,12 +233,10 @@ func TestTemplateFunctionsBuildWithMakefile(t *testing.T) {
 // the JSON log format the template sets.
 func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
 	tpl := loadTemplate(t)
-	b, err := os.ReadFile("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), "LogFormat: JSON") {
-		t.Fatal("the functions do not log in Lambda's JSON format")
+	logFormat := func(props map[string]any) string {
+		lc, _ := props["LoggingConfig"].(map[string]any)
+		f, _ := lc["LogFormat"].(string)
+		return f
 	}
 	const pattern = `{ $.level = "ERROR" }`
 	filtered := map[string]bool{}
@@ -199,6 +252,13 @@ func TestServerErrorsMetricMatchesTheLogLines(t *testing.T) {
 	for _, fn := range []string{"AuthorizeFunction", "LoginFunction", "CallbackFunction", "ConnectApiFunction", "EventsFunction"} {
 		if !filtered[fn] {
 			t.Errorf("%s's error lines are not counted", fn)
+		}
+		format := logFormat(tpl.Resources[fn].Properties)
+		if format == "" {
+			format = logFormat(tpl.Globals.Function)
+		}
+		if format != "JSON" {
+			t.Errorf("%s does not log in Lambda's JSON format (LogFormat %q)", fn, format)
 		}
 	}
 	var buf bytes.Buffer
@@ -509,7 +569,7 @@ func cloneTemplate(t *testing.T, tpl map[string]any) map[string]any {
 // the topic's key, so every alarm action must be a topic whose key lets cloudwatch.amazonaws.com
 // use it. With alias/aws/sns every alarm failed silently.
 func TestTemplateAlarmsReachTheTopic(t *testing.T) {
-	tpl := readCFN(t, "../../template.yaml")
+	tpl := readTemplate(t)
 	for _, p := range alarmActionProblems(tpl) {
 		t.Error(p)
 	}
@@ -560,7 +620,7 @@ func TestTemplateAlarmsReachTheTopic(t *testing.T) {
 // authorizations and server errors, the refresh runs, invalid_grant and revocations, lifecycle
 // events and the dead-letter queues.
 func TestTemplateDashboard(t *testing.T) {
-	tpl := readCFN(t, "../../template.yaml")
+	tpl := readTemplate(t)
 	resources, _ := tpl["Resources"].(map[string]any)
 	var bodies []string
 	for id, r := range resources {
