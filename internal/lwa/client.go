@@ -50,12 +50,6 @@ func ParseTokenURL(v string) (string, error) {
 	}
 }
 
-// TokenURL is the old name of ParseTokenURL.
-//
-// Deprecated: use ParseTokenURL, whose name does not read like the field Client.TokenURL. This
-// forwarder stays only until package tokens calls ParseTokenURL.
-func TokenURL(v string) (string, error) { return ParseTokenURL(v) }
-
 // loopback reports whether host names this machine.
 func loopback(host string) bool {
 	if host == "localhost" {
