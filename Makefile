@@ -93,10 +93,10 @@ BENCH_REFRESH_SIZES ?= 1000,10000,100000
 bench-refresh: tools ## refresh run at N = BENCH_REFRESH_SIZES sellers (10% due): items read per due item, rate vs the ideal 160/s
 	BENCH_REFRESH_SIZES=$(BENCH_REFRESH_SIZES) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRefresh' -benchtime 1x -timeout 60m ./internal/refresh/
 
-dev: ## the whole system on loopback: sandbox Amazon, functions under the Lambda emulator, local API Gateway (Ctrl-C stops it)
+dev: ## the whole system on loopback: sandbox Amazon, functions under the Lambda emulator, local API Gateway; its environment in .dev/env (VERBOSE=1: moto's request log too; Ctrl-C stops it)
 	@if [ -z "$$AWS_ENDPOINT_URL" ]; then ./.ci/tools moto; fi
 	@$(GO) build -o $(BUILD_DIR)/devstack ./cmd/devstack
-	@$(BUILD_DIR)/devstack $(DEV_FLAGS)
+	@$(BUILD_DIR)/devstack $(if $(VERBOSE),-verbose) $(DEV_FLAGS)
 
 e2e: tools ## the end-to-end browser test alone (headless Chromium), without the stack's log lines; screenshots kept under .build/e2e
 	@mkdir -p $(BUILD_DIR)/e2e
