@@ -80,18 +80,18 @@ func banner(st *devstack.Stack) string {
 	sig := fmt.Sprintf("curl --aws-sigv4 \"aws:amz:%s:execute-api\" --user %s:%s", devstack.Region, devstack.DevAccessKeyID, devstack.DevSecretAccessKey)
 	fmt.Fprintf(&b, "      %s -H 'Content-Type: application/json' -d '{\"end_user_id\":\"alice\",\"marketplace\":\"DE\"}' %s/connect/sessions\n", sig, st.URL)
 	fmt.Fprintf(&b, "      %s '%s/connections?end_user_id=alice'\n", sig, st.URL)
-	source := "the lines below"
+	how := "paste these lines"
 	if st.EnvFile != "" {
-		source = ". " + displayPath(st.EnvFile)
+		how = fmt.Sprintf("source %s (. %[1]s) or paste these lines", displayPath(st.EnvFile))
 	}
-	fmt.Fprintf(&b, "\n    Your own code against this stack (local AWS, tables, LWA secret, API; the credentials are the dev key\n")
-	fmt.Fprintf(&b, "    above, which moto takes too): %s\n", source)
+	fmt.Fprintf(&b, "\n    Your own code against this stack: %s\n", how)
+	fmt.Fprintf(&b, "    (the credentials are the backend API's dev key above; moto takes any key):\n")
 	for _, line := range strings.SplitAfter(st.Exports(), "\n") {
 		if line != "" {
 			b.WriteString("      " + line)
 		}
 	}
-	fmt.Fprintf(&b, "    Operator's CLI (docs/operations.md) against this stack, once they are set: go run ./cmd/sellerauth connections\n")
+	fmt.Fprintf(&b, "\n    Operator's CLI (docs/operations.md), with them set: go run ./cmd/sellerauth connections\n")
 	b.WriteString("\n    Ctrl-C stops everything.\n\n")
 	return b.String()
 }

@@ -37,7 +37,7 @@ func TestBannerTellsTheEnvironment(t *testing.T) {
 		"      export LWA_CREDENTIALS_SECRET_ID=arn:aws:secretsmanager:us-east-1:123456789012:secret:sellerauth-dev-lwa-x\n",
 		"      export SELLERAUTH_API_URL=http://127.0.0.1:3000\n",
 		"      export SELLERAUTH_SANDBOX_URL=http://127.0.0.1:3001\n",
-		": . .dev/env\n",
+		"source .dev/env (. .dev/env)",
 	} {
 		if !strings.Contains(b, want) {
 			t.Errorf("the banner lacks %q:\n%s", want, b)
