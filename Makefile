@@ -70,7 +70,7 @@ test-go: ## go test -race ./... (starts its own moto_server)
 
 # The packages whose tests run under a CPU hog in CI: the refresh job's deadlines, the
 # secret's single-flight fetch and the LWA client's retries are where timing could creep in.
-LOAD_PACKAGES ?= ./internal/refresh/ ./internal/lwasecret/ ./internal/lwa/
+LOAD_PACKAGES ?= ./internal/refresh/ ./internal/flight/ ./internal/lwasecret/ ./tokens/ ./internal/lwa/
 test-under-load: tools ## go test -race LOAD_PACKAGES while a busy loop holds every core: no test may depend on the machine's speed
 	@set -euo pipefail; \
 	$(GO) test -race -count=1 -run '^$$' $(LOAD_PACKAGES) >/dev/null; \
