@@ -38,12 +38,12 @@ type Reader struct {
 	// refresher, if set (WithRefresh), refreshes a stale token on demand; nil makes a stale
 	// token ErrStale.
 	refresher refresh.Refresher
-	// skew is how long a returned token stays valid at least; zero means DefaultSkew.
+	// skew is how long a returned token stays valid at least: DefaultSkew unless WithSkew.
 	skew time.Duration
 	// now is the Reader's clock, time.Now but in tests.
 	now func() time.Time
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards cache and sweepAt
 	cache map[key]Token
 	// sweepAt is the cache size at which tokens no longer fresh are dropped: a Lambda that works
 	// through every seller would otherwise keep every token it ever read.
@@ -57,6 +57,7 @@ type Reader struct {
 // their cost per insertion stays constant.
 const minSweep = 1024
 
+// key is one seller in one region: tokens are never shared across either.
 type key struct {
 	sellingPartnerID string
 	region           amazon.Region
@@ -92,8 +93,8 @@ func (r *Reader) AccessToken(ctx context.Context, sellingPartnerID string, regio
 	if t, ok := r.cached(k); ok {
 		return t, nil
 	}
-	// A waiter's own context ending, or the load panicking, is the only error Do makes itself;
-	// the load's errors are wrapped here too, so every error reads alike.
+	// The load's errors and the ones Do makes itself (a waiter's context ended, the load
+	// panicked) are wrapped alike here.
 	t, err := r.loads.Do(ctx, k, func(ctx context.Context) (Token, error) {
 		// A load that ended between the look at the cache and Do filled it: no second read.
 		if t, ok := r.cached(k); ok {
@@ -147,6 +148,7 @@ func (r *Reader) cachedCount() int {
 	return len(r.cache)
 }
 
+// load reads the seller's token and, when it is stale and r may, refreshes it.
 func (r *Reader) load(ctx context.Context, k key) (Token, error) {
 	withRefresh := r.refresher != nil
 	st, err := r.store.ReadAccessToken(ctx, k.sellingPartnerID, k.region, withRefresh)
