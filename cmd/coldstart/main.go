@@ -25,8 +25,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sellerauth/sellerauth/internal/awstest"
 	"github.com/sellerauth/sellerauth/internal/devstack"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 const hello = "HelloWorld"
@@ -52,17 +52,21 @@ type subject struct {
 }
 
 func run(runs int) error {
-	tpl, err := awstest.FindTemplate()
+	path, err := samtemplate.Find()
 	if err != nil {
 		return err
 	}
-	root := filepath.Dir(tpl)
+	tpl, err := samtemplate.Load(path)
+	if err != nil {
+		return err
+	}
+	root := filepath.Dir(path)
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	fns, err := devstack.Functions(tpl, devstack.Resolver{Region: devstack.Region, Lenient: true, Parameters: map[string]string{
+	fns, err := tpl.Functions(samtemplate.Resolver{Region: devstack.Region, Lenient: true, Parameters: map[string]string{
 		"ApplicationId": devstack.ApplicationID, "RedirectUri": "https://example.com/callback",
 	}})
 	if err != nil {
@@ -98,7 +102,7 @@ func run(runs int) error {
 
 // build builds target t (a function's logical ID, or hello) into dir/t with the Makefile in root,
 // and returns it with the environment and the event it is invoked with.
-func build(root, dir, t string, fns []devstack.Function) (*subject, error) {
+func build(root, dir, t string, fns []samtemplate.Function) (*subject, error) {
 	out := filepath.Join(dir, t)
 	target := "build-" + t
 	if t == hello {
@@ -180,7 +184,7 @@ func report(subjects []*subject, runs int) {
 // backend API function (IAM-authorized routes) gets a signed-in read of a session ID that cannot
 // exist, which it refuses with 404 before any storage call, past the authorizer check and the
 // routing a real request takes.
-func benchRoute(routes []devstack.Route) devstack.Route {
+func benchRoute(routes []samtemplate.Route) samtemplate.Route {
 	for _, r := range routes {
 		if r.IAM && r.Method == "GET" && strings.Contains(r.Path, "{") {
 			return r
@@ -192,7 +196,7 @@ func benchRoute(routes []devstack.Route) devstack.Route {
 // benchSessionID is no session ID the API could have issued.
 const benchSessionID = "bad-id"
 
-func apiEvent(r devstack.Route) []byte {
+func apiEvent(r samtemplate.Route) []byte {
 	path, params, authorizer := r.Path, "null", ""
 	if i, j := strings.Index(r.Path, "{"), strings.Index(r.Path, "}"); i >= 0 && j > i {
 		path = r.Path[:i] + benchSessionID + r.Path[j+1:]
