@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"gopkg.in/yaml.v3"
 
 	"github.com/sellerauth/sellerauth/internal/amazon"
 	"github.com/sellerauth/sellerauth/internal/fn"
@@ -27,6 +26,7 @@ import (
 	loginfn "github.com/sellerauth/sellerauth/internal/fn/login"
 	refreshfn "github.com/sellerauth/sellerauth/internal/fn/refresh"
 	rotatesecretfn "github.com/sellerauth/sellerauth/internal/fn/rotatesecret"
+	"github.com/sellerauth/sellerauth/internal/samtemplate"
 )
 
 // Nobody can run `sam deploy` from here, so these tests hold template.yaml to what a deployment
@@ -51,76 +51,13 @@ func readCFN(t *testing.T, path string) map[string]any {
 	return m
 }
 
+// parseCFN reads a template as CloudFormation does, through the project's one template reader.
 func parseCFN(b []byte) (map[string]any, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	v, err := cfnValue(&doc)
+	tpl, err := samtemplate.Parse(b)
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("not a mapping")
-	}
-	return m, nil
-}
-
-func cfnValue(n *yaml.Node) (any, error) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) != 1 {
-			return nil, errors.New("want one YAML document")
-		}
-		return cfnValue(n.Content[0])
-	case yaml.AliasNode:
-		return cfnValue(n.Alias)
-	}
-	var v any
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			val, err := cfnValue(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[n.Content[i].Value] = val
-		}
-		v = m
-	case yaml.SequenceNode:
-		list := []any{}
-		for _, c := range n.Content {
-			val, err := cfnValue(c)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, val)
-		}
-		v = list
-	case yaml.ScalarNode:
-		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			v = n.Value
-		} else if err := n.Decode(&v); err != nil {
-			return nil, err
-		}
-	}
-	tag := n.Tag
-	if !strings.HasPrefix(tag, "!") || strings.HasPrefix(tag, "!!") {
-		return v, nil
-	}
-	name := tag[1:]
-	if name == "GetAtt" {
-		if s, ok := v.(string); ok {
-			resource, attr, _ := strings.Cut(s, ".")
-			v = []any{resource, attr}
-		}
-	}
-	if name != "Ref" && name != "Condition" {
-		name = "Fn::" + name
-	}
-	return map[string]any{name: v}, nil
+	return tpl.CloudFormation(), nil
 }
 
 // translateScript runs the SAM translator offline, as cfn-lint does (cfnlint/template/transforms/
