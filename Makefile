@@ -57,8 +57,11 @@ lint: ## gofmt, go vet, deadcode, go mod tidy and cfn-lint leave nothing to chan
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@# A function nothing reaches from a main or a test is code to read and keep for nobody. The
-	@# version is pinned and go run fetches it, so a clean machine needs nothing installed.
-	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@v0.52.0 -test ./...) || exit 1; \
+	@# version is pinned and go run fetches it, so a clean machine needs nothing installed. An
+	@# example without an Output comment is compiled, not run, and deadcode counts it unreachable:
+	@# those are documentation (they need AWS), so they are let through.
+	@out=$$(set -o pipefail; $(GO) run golang.org/x/tools/cmd/deadcode@v0.52.0 -test ./... | \
+		{ grep -v '_test.go:[0-9:]*: unreachable func: Example' || true; }) || exit 1; \
 		if [ -n "$$out" ]; then echo "deadcode: unreachable functions (delete them, or use them):"; echo "$$out"; exit 1; fi
 	@cp go.mod /tmp/go.mod.bak && cp go.sum /tmp/go.sum.bak && $(GO) mod tidy && \
 		if ! diff -q go.mod /tmp/go.mod.bak >/dev/null || ! diff -q go.sum /tmp/go.sum.bak >/dev/null; then \

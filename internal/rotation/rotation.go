@@ -75,7 +75,7 @@ func logTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Secrets is where the LWA client credentials live; *credentials.Writer implements it.
+// Secrets is where the LWA client credentials live; *lwasecret.Writer implements it.
 type Secrets interface {
 	// Current reads the stored credentials as they are now.
 	Current(ctx context.Context) (lwa.Credentials, error)
