@@ -20,23 +20,27 @@ const (
 // New returns s for role, or an error naming every dependency role needs that s lacks: a
 // function fails its init with that message rather than panicking on a nil interface later.
 func New(role Role, s Service) (*Service, error) {
-	need := map[string]bool{"Now": s.Now == nil, "Random": s.Random == nil}
-	switch role {
-	case RoleAuthorize, RoleLogin:
-		need["States"], need["Sessions"] = s.States == nil, s.Sessions == nil
-	case RoleCallback:
-		need["States"], need["Sessions"] = s.States == nil, s.Sessions == nil
-		need["Tokens"], need["Exchanger"] = s.Tokens == nil, s.Exchanger == nil
-	case RoleBackend:
-		need["Sessions"], need["ConnectionStore"] = s.Sessions == nil, s.ConnectionStore == nil
-	default:
-		return nil, fmt.Errorf("authflow: unknown role %q", role)
-	}
 	var missing []string
-	for _, name := range []string{"Now", "Random", "States", "Sessions", "Tokens", "Exchanger", "ConnectionStore"} {
-		if need[name] {
+	need := func(name string, absent bool) {
+		if absent {
 			missing = append(missing, name)
 		}
+	}
+	need("Now", s.Now == nil)
+	need("Random", s.Random == nil)
+	switch role {
+	case RoleAuthorize, RoleLogin, RoleCallback:
+		need("States", s.States == nil)
+		need("Sessions", s.Sessions == nil)
+		if role == RoleCallback {
+			need("Tokens", s.Tokens == nil)
+			need("Exchanger", s.Exchanger == nil)
+		}
+	case RoleBackend:
+		need("Sessions", s.Sessions == nil)
+		need("ConnectionStore", s.ConnectionStore == nil)
+	default:
+		return nil, fmt.Errorf("authflow: unknown role %q", role)
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("authflow: the %s role needs %s", role, strings.Join(missing, ", "))
