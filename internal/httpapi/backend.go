@@ -41,7 +41,7 @@ type BackendHandler struct {
 
 // NewBackend serves the connect-api function's routes.
 func NewBackend(b Backend, c Common) (*BackendHandler, error) {
-	if _, err := newHandler(c, b); err != nil {
+	if err := c.check(b); err != nil {
 		return nil, err
 	}
 	return &BackendHandler{Backend: b, Log: c.Log, Now: c.Now}, nil

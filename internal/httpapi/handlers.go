@@ -55,6 +55,14 @@ type Common struct {
 }
 
 func newHandler(c Common, flow any) (*Handler, error) {
+	if err := c.check(flow); err != nil {
+		return nil, err
+	}
+	return &Handler{log: c.Log, now: c.Now, routes: map[string]func(context.Context, events.APIGatewayV2HTTPRequest) response{}}, nil
+}
+
+// check names every dependency a handler would be built without.
+func (c Common) check(flow any) error {
 	var missing []string
 	if flow == nil {
 		missing = append(missing, "flow")
@@ -66,9 +74,9 @@ func newHandler(c Common, flow any) (*Handler, error) {
 		missing = append(missing, "clock")
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("httpapi: handler without %s", strings.Join(missing, ", "))
+		return fmt.Errorf("httpapi: handler without %s", strings.Join(missing, ", "))
 	}
-	return &Handler{log: c.Log, now: c.Now, routes: map[string]func(context.Context, events.APIGatewayV2HTTPRequest) response{}}, nil
+	return nil
 }
 
 // NewAuthorize serves the authorize function: GET /connect (a connect session's link) and, when
